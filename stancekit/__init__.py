@@ -1,0 +1,15 @@
+"""stancekit: compare viewpoints across news sources, claim by claim.
+
+Data flows article -> segments -> claims with stance -> per-source aggregates -> comparison/report.
+"""
+
+from .errors import InputError, ModelError, StancekitError
+from .io import iter_articles, load_articles
+from .schema import LABELS, TARGET, Article, Segment
+from .segment import segment
+
+__all__ = [
+    "LABELS", "TARGET", "Article", "Segment", "InputError", "ModelError", "StancekitError",
+    "iter_articles", "load_articles", "segment",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,199 @@
+"""Load articles from .txt, .html, .jsonl files and folders of them.
+
+Every input yields either an :class:`Article` or an :class:`InputError`, so one bad file never
+costs the results of the others. A folder holding ``metadata.json`` is a corpus: the manifest
+lists its documents and their source, title, date and genre.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .errors import InputError
+from .schema import Article
+
+TEXT_SUFFIXES = {".txt"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSONL_SUFFIXES = {".jsonl"}
+KNOWN_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+MANIFEST = "metadata.json"
+
+#: Largest file read by default; set STANCEKIT_MAX_MB or pass ``max_mb`` to raise it.
+DEFAULT_MAX_MB = float(os.environ.get("STANCEKIT_MAX_MB", "20"))
+
+_ENGLISH_WORDS = frozenset(
+    "the of and to a in is that for it on was with as be by are this at from or have an not "
+    "they which but has his her their will said who were would been more".split()
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def iter_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
+                  max_mb: float | None = None) -> Iterator[Article | InputError]:
+    """Yield every article under ``paths`` in a stable order, or an InputError for what can't be read."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    limit = DEFAULT_MAX_MB if max_mb is None else max_mb
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from _iter_folder(path, limit)
+        elif not path.exists():
+            yield InputError(path, "no such file or folder")
+        elif path.suffix.lower() not in KNOWN_SUFFIXES:
+            yield InputError(path, f"unknown file type {path.suffix or '(none)'!r}; "
+                                   "expected .txt, .html, .htm or .jsonl")
+        else:
+            yield from _iter_file(path, limit, {})
+
+
+def load_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
+                  max_mb: float | None = None) -> list[Article]:
+    """Read all articles under ``paths``; raise the first InputError met."""
+    articles = []
+    for item in iter_articles(paths, max_mb=max_mb):
+        if isinstance(item, InputError):
+            raise item
+        articles.append(item)
+    return articles
+
+
+def read_text(path: str | os.PathLike, *, max_mb: float | None = None) -> tuple[str, list[str]]:
+    """Decode a text file, returning the text and warnings (legacy encoding detected)."""
+    path = Path(path)
+    limit = DEFAULT_MAX_MB if max_mb is None else max_mb
+    size = path.stat().st_size
+    if size > limit * 1024 * 1024:
+        raise InputError(path, f"file is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB limit; "
+                               "raise it with --max-mb or STANCEKIT_MAX_MB")
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(path, "file is empty" if not data else "file holds only whitespace")
+    return _decode(path, data)
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, list[str]]:
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace"), []
+    if b"\x00" in data[:8192]:
+        raise InputError(path, "binary file, not text")
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None or best.encoding is None:
+            raise InputError(path, f"not UTF-8 text (invalid byte at offset {exc.start}) "
+                                   "and no other encoding fits; convert it to UTF-8") from None
+        return str(best), [f"not UTF-8; decoded as {best.encoding}"]
+
+
+def looks_english(text: str) -> bool:
+    """True when enough common English words appear; short texts get the benefit of the doubt."""
+    words = [w.lower() for w in _WORD.findall(text[:20000])]
+    if len(words) < 20:
+        return True
+    return sum(w in _ENGLISH_WORDS for w in words) / len(words) >= 0.08
+
+
+def _iter_folder(folder: Path, limit: float) -> Iterator[Article | InputError]:
+    manifest = folder / MANIFEST
+    if manifest.is_file():
+        yield from _iter_manifest(manifest, limit)
+        return
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix.lower() in KNOWN_SUFFIXES and not any(part.startswith(".") for part in path.parts):
+            yield from _iter_file(path, limit, {})
+
+
+def _iter_manifest(manifest: Path, limit: float) -> Iterator[Article | InputError]:
+    try:
+        entries = json.loads(manifest.read_text(encoding="utf-8"))
+        if not isinstance(entries, list):
+            raise ValueError("expected a JSON list of documents")
+    except (ValueError, UnicodeDecodeError) as exc:
+        yield InputError(manifest, f"unreadable corpus manifest: {exc}")
+        return
+    for i, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or "file" not in entry:
+            yield InputError(manifest, f"entry {i} has no 'file' field")
+            continue
+        yield from _iter_file(manifest.parent / entry["file"], limit, entry)
+
+
+def _iter_file(path: Path, limit: float, meta: dict) -> Iterator[Article | InputError]:
+    suffix = path.suffix.lower()
+    try:
+        text, warnings = read_text(path, max_mb=limit)
+    except InputError as err:
+        yield err
+        return
+    except OSError as exc:
+        yield InputError(path, f"cannot read file: {exc.strerror or exc}")
+        return
+    if suffix in JSONL_SUFFIXES:
+        yield from _iter_jsonl(path, text, warnings)
+        return
+    title = date = None
+    if suffix in HTML_SUFFIXES:
+        text, title, date = _extract_html(text)
+        if not text.strip():
+            yield InputError(path, "no article text found in the HTML")
+            return
+    yield _make_article(path, text, warnings, {"doc_id": path.stem, "source": path.stem,
+                                                "title": title, "date": date, **meta})
+
+
+def _iter_jsonl(path: Path, text: str, warnings: list[str]) -> Iterator[Article | InputError]:
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            yield InputError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", lineno)
+            continue
+        if not isinstance(record, dict):
+            yield InputError(path, f"expected a JSON object, got {type(record).__name__}", lineno)
+            continue
+        body = record.get("text")
+        if "text" not in record:
+            yield InputError(path, "record has no 'text' field", lineno)
+        elif not isinstance(body, str):
+            yield InputError(path, f"'text' must be a string, got {type(body).__name__}", lineno)
+        elif not body.strip():
+            yield InputError(path, "'text' is empty", lineno)
+        else:
+            meta = {"doc_id": f"{path.stem}:{lineno}", "source": path.stem, **record}
+            yield _make_article(path, body, warnings, meta, lineno)
+
+
+def _make_article(path: Path, text: str, warnings: list[str], meta: dict,
+                  lineno: int | None = None) -> Article:
+    notes = list(warnings)
+    if not looks_english(text):
+        notes.append("text does not look like English; stance labels may be unreliable")
+    extra = {k: v for k, v in meta.items()
+             if k not in {"doc_id", "source", "title", "date", "text", "file"}}
+    extra["warnings"] = notes
+    if lineno is not None:
+        extra["line"] = lineno
+    return Article(doc_id=str(meta["doc_id"]), text=text, source=str(meta.get("source") or path.stem),
+                   title=meta.get("title"), date=meta.get("date"), path=str(path), meta=extra)
+
+
+def _extract_html(html: str) -> tuple[str, str | None, str | None]:
+    """Main text, title and date of a web page; navigation, scripts and comments dropped."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, include_comments=False, include_tables=False,
+                                      with_metadata=True, as_dict=True)
+    if doc and (doc.get("text") or "").strip():
+        return doc["text"], doc.get("title"), doc.get("date")
+    return trafilatura.html2txt(html) or "", None, None
