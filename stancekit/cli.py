@@ -71,6 +71,109 @@ def segment(paths: tuple[Path, ...], out: Path | None, claims_only: bool, max_mb
     tally.finish()
 
 
+_MODEL_HELP = "Classifier: 'transformer' (default, shipped), 'tfidf', 'similarity', a model folder, or module:attr."
+
+
+@cli.command()
+@click.argument("input_path", type=click.Path(path_type=Path))
+@click.option("--model", default=None, help=_MODEL_HELP)
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Output JSONL (default: stdout).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run into the same --out file.")
+def classify(input_path: Path, model: str | None, out: Path | None, resume: bool) -> None:
+    """Add stance and probabilities to every line of a JSONL file of claims.
+
+    Each input line needs a "text" field; it is written back unchanged with "stance"
+    (favor / against / none) and "probs" ({label: probability}) added. A line that cannot be
+    read becomes an error record ({"line", "error"}), so output lines match input lines.
+    """
+    from .batch import classify_jsonl
+
+    classifier = _load_model(model)
+    tally = _Tally()
+    tally.processed, tally.failed = classify_jsonl(input_path, classifier, out=out, resume=resume,
+                                                   on_error=lambda msg: click.echo(f"error: {msg}", err=True))
+    tally.finish()
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("stancekit-out"), show_default=True,
+              help="Folder for sources.csv, claims.jsonl and report.html.")
+@click.option("--model", default=None, help=_MODEL_HELP)
+@click.option("--resume", is_flag=True, help="Continue an interrupted run into the same --out folder.")
+@click.option("--max-mb", type=float, default=None, help="Largest input file in MB (default 20).")
+def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool, max_mb: float | None) -> None:
+    """Compare sources side by side: stance shares, net stance with intervals, evidence.
+
+    Prints the table and writes OUT/sources.csv, OUT/claims.jsonl and OUT/report.html
+    (self-contained: open it in any browser, offline).
+    """
+    from .batch import compare_paths
+    from .report import print_table
+
+    classifier = _load_model(model)
+    tally = _Tally()
+    result = compare_paths(paths, classifier, out=out, resume=resume, max_mb=max_mb,
+                           on_error=lambda msg: click.echo(f"error: {msg}", err=True),
+                           on_warning=lambda msg: click.echo(f"warning: {msg}", err=True))
+    tally.processed, tally.failed = result.processed, result.failed
+    if result.tables is not None:
+        print_table(result.tables["by_source"])
+        click.echo(f"wrote {out / 'sources.csv'}, {out / 'claims.jsonl'}, {out / 'report.html'}", err=True)
+    tally.finish()
+
+
+@cli.command()
+@click.option("--classifier", "name", default="transformer", show_default=True,
+              help="transformer, tfidf, similarity, majority, a model folder, or module:attr.")
+@click.option("--data", default="seeds", show_default=True,
+              help="'seeds' (the gold seed claims) or a JSONL file with text and stance.")
+@click.option("--loso", is_flag=True, help="Retrain leave-one-source-out on the seeds instead of scoring a fixed model.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write metrics as JSON.")
+@click.option("--markdown", "markdown_path", type=click.Path(path_type=Path), help="Write metrics as markdown.")
+def evaluate(name: str, data: str, loso: bool, json_path: Path | None, markdown_path: Path | None) -> None:
+    """Score a classifier against gold labels (macro-F1, F_avg, per class, accuracy, ECE, 95% CIs)."""
+    from .data import load_labeled
+    from .evaluate import evaluate as run_evaluation
+    from .evaluate import evaluate_loso, write_evaluation
+    from .report import print_evaluation
+
+    if loso:
+        from .classifiers import make_trainable
+
+        if data != "seeds":
+            raise UsageError("--loso retrains on the seed articles; use it with --data seeds")
+        result = evaluate_loso(lambda: make_trainable(name, **({"progress": True} if name == "transformer" else {})),
+                               name=f"{name} (leave-one-source-out)")
+    else:
+        gold = None if data == "seeds" else load_labeled(data)
+        result = run_evaluation(_load_model(name), gold, name=name)
+    print_evaluation(result)
+    write_evaluation(result, json_path, markdown_path)
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), required=True,
+              help="JSON training config (see models/stance-minilm/train_config.json).")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder for the trained model.")
+def train(config_path: Path, out: Path) -> None:
+    """Fine-tune the packaged MiniLM for stance and save a loadable model folder."""
+    import logging
+
+    from .train import TrainConfig
+    from .train import train as run_training
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    run_training(TrainConfig.from_file(config_path), out)
+    click.echo(f"saved model to {out}", err=True)
+
+
+def _load_model(name: str | None):
+    from .classifiers import load_classifier
+
+    return load_classifier(name)
+
+
 class _Tally:
     """Counts documents processed and failed, reports each failure on one line, sets the exit status."""
 

@@ -1,0 +1,171 @@
+"""Claims -> per-source stance: shares, net stance with bootstrap intervals, voices, speakers, evidence.
+
+Net stance is the share of claims in favor minus the share against, in [-1, 1]. Its 95% interval
+is a percentile bootstrap that resamples whole articles when a group has two or more of them
+(claims in one article are not independent), and claims within the article otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from .errors import UsageError
+from .schema import LABELS
+
+#: Probability columns, in LABELS order.
+PROB_COLUMNS: tuple[str, ...] = tuple(f"p_{label}" for label in LABELS)
+
+#: Columns every ``claims`` frame must have.
+CLAIM_COLUMNS: tuple[str, ...] = (
+    "doc_id", "source", "seg_id", "start", "end", "text", "speaker", "stance", *PROB_COLUMNS,
+)
+
+#: Columns of the aggregate part of every table below.
+STAT_COLUMNS: tuple[str, ...] = (
+    "n_claims", *LABELS, "net_stance", "ci_low", "ci_high", "mean_confidence",
+)
+
+SOURCE_COLUMNS: tuple[str, ...] = ("source", "n_docs", *STAT_COLUMNS)
+VOICE_COLUMNS: tuple[str, ...] = ("source", "voice", "n_docs", *STAT_COLUMNS)
+SPEAKER_COLUMNS: tuple[str, ...] = ("speaker", "sources", *STAT_COLUMNS)
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "source", "stance", "rank", "doc_id", "seg_id", "start", "end", "text", "speaker", "probability",
+)
+
+_CHUNK = 1 << 22  # bootstrap index entries drawn at once (bounds memory for one huge article)
+
+
+def by_source(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 2000,
+              seed: int = 0) -> pd.DataFrame:
+    """One row per source (sorted by name): claim shares, net stance with a 95% bootstrap interval."""
+    _check(claims, n_boot)
+    return _table(claims, ["source"], SOURCE_COLUMNS, weighted=weighted, n_boot=n_boot, seed=seed)
+
+
+def by_voice(claims: pd.DataFrame, **kw) -> pd.DataFrame:
+    """The by_source aggregates split by voice: 'author' (no speaker) or 'quoted' (someone else's words)."""
+    _check(claims, kw.get("n_boot", 2000))
+    voiced = claims.assign(voice=np.where(claims["speaker"].isna(), "author", "quoted"))
+    return _table(voiced, ["source", "voice"], VOICE_COLUMNS, **kw)
+
+
+def by_speaker(claims: pd.DataFrame, **kw) -> pd.DataFrame:
+    """Per quoted speaker across sources, most-quoted first, so the loudest voices can be compared."""
+    _check(claims, kw.get("n_boot", 2000))
+    quoted = claims[claims["speaker"].notna()]
+    table = _table(quoted, ["speaker"], ("speaker", "n_docs", *STAT_COLUMNS), **kw)
+    sources = quoted.groupby("speaker")["source"].agg(lambda s: ", ".join(sorted(set(s))))
+    table.insert(1, "sources", table["speaker"].map(sources).fillna(""))
+    table = table.sort_values(["n_claims", "speaker"], ascending=[False, True], kind="mergesort")
+    return table[list(SPEAKER_COLUMNS)].reset_index(drop=True)
+
+
+def evidence(claims: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """The k most confident claims per source and predicted stance, ties broken by (doc_id, seg_id)."""
+    _check(claims, 1)
+    if claims.empty:
+        return pd.DataFrame(columns=list(EVIDENCE_COLUMNS))
+    probs = claims[list(PROB_COLUMNS)].to_numpy(dtype=np.float64)
+    which = claims["stance"].map(LABELS.index).to_numpy()
+    ranked = claims.assign(
+        probability=probs[np.arange(len(claims)), which],
+        stance=pd.Categorical(claims["stance"], categories=list(LABELS), ordered=True),
+    ).sort_values(["source", "stance", "probability", "doc_id", "seg_id"],
+                  ascending=[True, True, False, True, True], kind="mergesort")
+    top = ranked.groupby(["source", "stance"], observed=True, sort=False).head(k).copy()
+    top["rank"] = top.groupby(["source", "stance"], observed=True).cumcount() + 1
+    top["stance"] = top["stance"].astype(str)
+    return top[list(EVIDENCE_COLUMNS)].reset_index(drop=True)
+
+
+def source_bootstraps(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 2000,
+                      seed: int = 0) -> dict[str, tuple[float, np.ndarray]]:
+    """Per source: (net stance, its n_boot bootstrap replicates), drawn exactly as in by_source."""
+    _check(claims, n_boot)
+    out = {}
+    for source, rng, group in _groups(claims, ["source"], seed):
+        shares, values = _per_claim(group, weighted)
+        net = float(shares[0] - shares[1])
+        out[source] = (net, _bootstrap(group["doc_id"].to_numpy(), values, n_boot, rng))
+    return out
+
+
+def _table(claims: pd.DataFrame, keys: list[str], columns: tuple[str, ...], *,
+           weighted: bool = False, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Aggregate ``claims`` per group of ``keys`` into rows with ``columns``, groups in sorted order."""
+    rows = []
+    for key, rng, group in _groups(claims, keys, seed):
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        rows.append({**row, **_summary(group, weighted, n_boot, rng)})
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def _groups(claims: pd.DataFrame, keys: list[str],
+            seed: int) -> Iterator[tuple[Hashable, np.random.Generator, pd.DataFrame]]:
+    """Groups in sorted key order, each with its own generator seeded by (seed, position)."""
+    grouped = claims.groupby(keys if len(keys) > 1 else keys[0], sort=True, dropna=True)
+    for i, (key, group) in enumerate(grouped):
+        yield key, np.random.default_rng([seed, i]), group
+
+
+def _summary(group: pd.DataFrame, weighted: bool, n_boot: int, rng: np.random.Generator) -> dict:
+    """Shares, net stance, interval and confidence for one group of claims."""
+    shares, values = _per_claim(group, weighted)
+    boot = _bootstrap(group["doc_id"].to_numpy(), values, n_boot, rng)
+    low, high = np.percentile(boot, [2.5, 97.5])
+    confidence = group[list(PROB_COLUMNS)].to_numpy(dtype=np.float64).max(axis=1).mean()
+    return {
+        "n_docs": int(group["doc_id"].nunique()),
+        "n_claims": int(len(group)),
+        **{label: float(share) for label, share in zip(LABELS, shares)},
+        "net_stance": float(shares[0] - shares[1]),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "mean_confidence": float(confidence),
+    }
+
+
+def _per_claim(group: pd.DataFrame, weighted: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(shares of favor/against/none, per-claim contribution to net stance) for one group."""
+    if weighted:
+        matrix = group[list(PROB_COLUMNS)].to_numpy(dtype=np.float64)
+    else:
+        matrix = (group["stance"].to_numpy()[:, None] == np.array(LABELS)[None, :]).astype(np.float64)
+    return matrix.mean(axis=0), matrix[:, 0] - matrix[:, 1]
+
+
+def _bootstrap(doc_ids: np.ndarray, values: np.ndarray, n_boot: int,
+               rng: np.random.Generator) -> np.ndarray:
+    """n_boot replicates of mean(values), resampling articles if there are >= 2, else claims."""
+    codes = pd.factorize(doc_ids)[0]
+    n_units = int(codes.max()) + 1
+    if n_units >= 2:
+        sums = np.bincount(codes, weights=values, minlength=n_units)
+        counts = np.bincount(codes, minlength=n_units).astype(np.float64)
+    else:
+        sums, counts, n_units = values, np.ones_like(values), len(values)
+    rows = max(1, _CHUNK // n_units)
+    out = np.empty(n_boot, dtype=np.float64)
+    for first in range(0, n_boot, rows):
+        idx = rng.integers(0, n_units, size=(min(rows, n_boot - first), n_units), dtype=np.int32)
+        out[first:first + len(idx)] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    return out
+
+
+def _check(claims: pd.DataFrame, n_boot: int) -> None:
+    """Fail early, naming what was expected and what arrived, on a frame or argument we can't use."""
+    if not isinstance(claims, pd.DataFrame):
+        raise UsageError(f"claims must be a pandas DataFrame with columns {list(CLAIM_COLUMNS)}; "
+                         f"got {type(claims).__name__}.")
+    missing = [c for c in CLAIM_COLUMNS if c not in claims.columns]
+    if missing:
+        raise UsageError(f"claims is missing columns {missing}; found {list(claims.columns)}. "
+                         "Pass one row per claim with the stance and its three probabilities.")
+    unknown = sorted(set(claims["stance"].dropna()) - set(LABELS), key=str)
+    if unknown or claims["stance"].isna().any():
+        raise UsageError(f"stance must be one of {list(LABELS)}; got {unknown or [None]}.")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise UsageError(f"n_boot must be a positive integer; got {n_boot!r}.")

