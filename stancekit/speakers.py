@@ -16,7 +16,8 @@ _VERBS = (
     r"maintained|emphasized|emphasize|re-emphasized|advised|insisted|insists|declared|declares|announced|"
     r"testified|contended|contends|acknowledged|tweeted|countered|responded|urged|urges|cautioned|"
     r"predicted|called for|calls for|made it clear|made clear|point to|pointed to|"
-    r"vowed|promised|conceded|admitted|alleged|alleges|complained|recalled"
+    r"vowed|promised|conceded|admitted|alleged|alleges|complained|recalled|defended|signaled|"
+    r"made (?:their|its|his|her) case"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
 _AFTER_QUOTE = re.compile(rf"[”\"]\s*,?\s*(?:{_VERBS})\s+(?P<who>[^,.;]+)")
