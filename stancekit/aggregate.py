@@ -45,18 +45,21 @@ def by_source(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 200
     return _table(claims, ["source"], SOURCE_COLUMNS, weighted=weighted, n_boot=n_boot, seed=seed)
 
 
-def by_voice(claims: pd.DataFrame, **kw) -> pd.DataFrame:
+def by_voice(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 2000,
+             seed: int = 0) -> pd.DataFrame:
     """The by_source aggregates split by voice: 'author' (no speaker) or 'quoted' (someone else's words)."""
-    _check(claims, kw.get("n_boot", 2000))
+    _check(claims, n_boot)
     voiced = claims.assign(voice=np.where(claims["speaker"].isna(), "author", "quoted"))
-    return _table(voiced, ["source", "voice"], VOICE_COLUMNS, **kw)
+    return _table(voiced, ["source", "voice"], VOICE_COLUMNS, weighted=weighted, n_boot=n_boot, seed=seed)
 
 
-def by_speaker(claims: pd.DataFrame, **kw) -> pd.DataFrame:
+def by_speaker(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 2000,
+               seed: int = 0) -> pd.DataFrame:
     """Per quoted speaker across sources, most-quoted first, so the loudest voices can be compared."""
-    _check(claims, kw.get("n_boot", 2000))
+    _check(claims, n_boot)
     quoted = claims[claims["speaker"].notna()]
-    table = _table(quoted, ["speaker"], ("speaker", "n_docs", *STAT_COLUMNS), **kw)
+    table = _table(quoted, ["speaker"], ("speaker", "n_docs", *STAT_COLUMNS),
+                   weighted=weighted, n_boot=n_boot, seed=seed)
     sources = quoted.groupby("speaker")["source"].agg(lambda s: ", ".join(sorted(set(s))))
     table.insert(1, "sources", table["speaker"].map(sources).fillna(""))
     table = table.sort_values(["n_claims", "speaker"], ascending=[False, True], kind="mergesort")

@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .aggregate import CLAIM_COLUMNS as _CLAIM_COLUMNS
 from .classifiers.base import StanceClassifier, check_classifier, to_label_order
 from .errors import InputError
 from .io import iter_articles
 from .schema import LABELS, Article
 from .segment import segment
 
-CLAIM_COLUMNS = ["doc_id", "source", "seg_id", "start", "end", "text", "speaker", "stance",
-                 "p_favor", "p_against", "p_none"]
+CLAIM_COLUMNS = list(_CLAIM_COLUMNS)
 
 
 @dataclass
@@ -71,13 +71,9 @@ class Analysis:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table the report shows, computed once."""
-        from .compare import divergence_matrix, ranking
+        from .report import build_tables
 
-        sources = self.by_source()
-        return {"by_source": sources, "by_source_weighted": self.by_source(weighted=True),
-                "by_voice": self.by_voice(), "by_speaker": self.by_speaker(), "pairwise": self.pairwise(),
-                "divergence": divergence_matrix(self.claims), "ranking": ranking(sources),
-                "evidence": self.evidence()}
+        return build_tables(self.claims, seed=self.seed)
 
     def write(self, out_dir: str | os.PathLike, tables: dict | None = None) -> dict[str, Path]:
         """Write sources.csv, claims.jsonl and the self-contained report.html into ``out_dir``."""

@@ -55,13 +55,17 @@ def build_tables(claims: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0, k: 
 def print_table(by_source_table: pd.DataFrame, console=None) -> None:
     """Print the side-by-side comparison of sources as a rich table."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Stance by source", caption="Net stance = favor - against, 95% bootstrap interval")
-    for name in ("Source", "Docs", "Claims", "Favor", "Against", "None", "Net stance [95% CI]", "Confidence"):
-        table.add_column(name, justify="left" if name == "Source" else "right")
+    table.add_column("Source", min_width=10)
+    for name in ("Docs", "Claims", "Favor", "Against", "None"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("Net [95% CI]", justify="right")
+    table.add_column("Conf.", justify="right", no_wrap=True)
     for row in by_source_table.itertuples(index=False):
-        table.add_row(str(row.source), str(row.n_docs), str(row.n_claims), _pct(row.favor),
+        table.add_row(escape(str(row.source)), str(row.n_docs), str(row.n_claims), _pct(row.favor),
                       _pct(row.against), _pct(row.none), _net(row.net_stance, row.ci_low, row.ci_high),
                       f"{row.mean_confidence:.2f}")
     (console or Console()).print(table)
@@ -103,20 +107,18 @@ def claims_jsonl(claims: pd.DataFrame) -> str:
 
 def render_html(claims: pd.DataFrame, articles: list[dict], tables: dict) -> str:
     """The whole report as one self-contained HTML document."""
-    anchors = _anchors(articles)
+    anchors, table, soft = _anchors(articles), tables["by_source"], tables["by_source_weighted"]
     body = "\n".join([
-        _header(claims, tables["by_source"]),
-        _section("overview", "Side by side", _sources_table(tables["by_source"], tables["by_source_weighted"])),
-        _section("shares", "Stance shares", _chart("chart-shares", _shares_svg(tables["by_source"]),
-                 "Share of each source's claims predicted favor, against or none (bars sum to 100%).")),
-        _section("net", "Net stance", _chart("chart-net", _net_svg(tables["by_source"], tables["by_source_weighted"]),
-                 "Net stance = share favor minus share against (-1 all against, +1 all in favor); whiskers "
-                 "are 95% bootstrap intervals, resampling articles.") + _ranking_line(tables["ranking"])),
+        _header(claims, table),
+        _section("overview", "Side by side", _sources_table(table, soft)),
+        _section("shares", "Stance shares", _chart("chart-shares", _shares_svg(table))),
+        _section("net", "Net stance",
+                 _chart("chart-net", _net_svg(table, soft)) + _ranking_line(tables["ranking"])),
         _section("divergence", "How different are the sources?",
-                 _chart("chart-divergence", _divergence_svg(tables["divergence"]),
-                        "Jensen-Shannon divergence between the sources' favor/against/none distributions "
-                        "(0 = identical, 1 = no overlap).") + _pairwise_table(tables["pairwise"])),
-        _section("voices", "Whose voice?", _voices_table(tables["by_voice"]) + _speakers_table(tables["by_speaker"])),
+                 _chart("chart-divergence", _divergence_svg(tables["divergence"]))
+                 + _pairwise_table(tables["pairwise"])),
+        _section("voices", "Whose voice?",
+                 _voices_table(tables["by_voice"]) + _speakers_table(tables["by_speaker"])),
         _section("evidence", "Evidence", _evidence(tables["evidence"], anchors)),
         _section("articles", "Articles", _articles(articles, anchors)),
     ])
@@ -143,10 +145,19 @@ def _section(key: str, title: str, content: str) -> str:
     return f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>'
 
 
-def _chart(testid: str, svg: str, caption: str) -> str:
+def _chart(testid: str, svg: str) -> str:
     """A chart container holding inline SVG and one line saying what the chart shows."""
     return (f'<figure class="chart" data-testid="{testid}">\n{svg}\n'
-            f'<figcaption>{_e(caption)}</figcaption>\n</figure>')
+            f'<figcaption>{_e(_CAPTIONS[testid])}</figcaption>\n</figure>')
+
+
+_CAPTIONS = {
+    "chart-shares": "Share of each source's claims predicted favor, against or none (each bar sums to 100%).",
+    "chart-net": "Net stance = share favor minus share against (-1 all against, +1 all in favor). Whiskers are "
+                 "95% bootstrap intervals (resampling articles; claims when a source has only one article).",
+    "chart-divergence": "Jensen-Shannon divergence between the sources' favor/against/none distributions "
+                        "(0 = identical, 1 = no overlap).",
+}
 
 
 def _sources_table(table: pd.DataFrame, weighted: pd.DataFrame) -> str:
@@ -181,11 +192,19 @@ def _pairwise_table(table: pd.DataFrame) -> str:
     return _table(head, rows, testid="pairwise-table")
 
 
+_STAT_HEAD = ["Claims", "Favor", "Against", "None", "Net stance [95% CI]"]
+
+
+def _stat_cells(row) -> list:
+    """Claims, shares and net stance with its interval, formatted for a table row."""
+    return [row.n_claims, _pct(row.favor), _pct(row.against), _pct(row.none),
+            _net(row.net_stance, row.ci_low, row.ci_high)]
+
+
 def _voices_table(table: pd.DataFrame) -> str:
     """Stance of each source's own voice (author) against the people it quotes."""
-    head = _row(["Source", "Voice", "Claims", "Favor", "Against", "None", "Net stance [95% CI]"], cell="th", text=2)
-    rows = [_row([row.source, row.voice, row.n_claims, _pct(row.favor), _pct(row.against), _pct(row.none),
-                  _net(row.net_stance, row.ci_low, row.ci_high)], text=2) for row in table.itertuples(index=False)]
+    head = _row(["Source", "Voice", *_STAT_HEAD], cell="th", text=2)
+    rows = [_row([row.source, row.voice, *_stat_cells(row)], text=2) for row in table.itertuples(index=False)]
     return "<h3>Author vs quoted</h3>\n" + _table(head, rows, testid="voices-table")
 
 
@@ -193,23 +212,22 @@ def _speakers_table(table: pd.DataFrame) -> str:
     """The most-quoted speakers and where they are quoted."""
     if table.empty:
         return '<h3>Top speakers</h3>\n<p class="note">No quoted speakers were found.</p>'
-    head = _row(["Speaker", "Quoted by", "Claims", "Favor", "Against", "None", "Net stance [95% CI]"], cell="th",
-                text=2)
-    rows = [_row([row.speaker, row.sources, row.n_claims, _pct(row.favor), _pct(row.against), _pct(row.none),
-                  _net(row.net_stance, row.ci_low, row.ci_high)], text=2)
+    head = _row(["Speaker", "Quoted by", *_STAT_HEAD], cell="th", text=2)
+    rows = [_row([row.speaker, row.sources, *_stat_cells(row)], text=2)
             for row in table.head(_TOP_SPEAKERS).itertuples(index=False)]
     return "<h3>Top speakers</h3>\n" + _table(head, rows, testid="speakers-table")
 
 
 def _evidence(table: pd.DataFrame, anchors: dict[str, str]) -> str:
-    """Per source, the most confident claims for each stance, linked to the article they come from."""
+    """Per source, the most confident claims for each stance, linked to where they stand in the article."""
     parts = ['<p class="note">The claims the classifier was most sure of, per source and stance; '
-             "click a location to open the article.</p>"]
+             "click a location to open the article at that claim.</p>"]
     for source, group in table.groupby("source", sort=True):
         columns = []
         for label in LABELS:
-            items = [_evidence_item(row, anchors) for row in group[group["stance"] == label].itertuples(index=False)]
-            listing = f'<ol>{"".join(items)}</ol>' if items else '<p class="note">none</p>'
+            rows = group[group["stance"] == label].itertuples(index=False)
+            items = "".join(_evidence_item(row, anchors) for row in rows)
+            listing = f"<ol>{items}</ol>" if items else '<p class="note">none</p>'
             columns.append(f'<div class="evidence-col {label}"><h4>{label}</h4>{listing}</div>')
         parts.append(f'<div class="evidence-source" data-source="{_e(source)}">\n<h3>{_e(source)}</h3>\n'
                      f'<div class="evidence-grid">{"".join(columns)}</div>\n</div>')
@@ -217,30 +235,34 @@ def _evidence(table: pd.DataFrame, anchors: dict[str, str]) -> str:
 
 
 def _evidence_item(row, anchors: dict[str, str]) -> str:
-    """One evidence claim: quoted text, probability, speaker and location."""
+    """One evidence claim: its text, probability, speaker and location (a link into the drill-down)."""
     speaker = _none_if_missing(row.speaker)
     who = f" · {_e(speaker)}" if speaker else ""
-    where = f"{row.doc_id} [{int(row.start)}:{int(row.end)}]"
+    where = _e(f"{row.doc_id} [{int(row.start)}:{int(row.end)}]")
     target = anchors.get(row.doc_id)
-    link = f'<a href="#{target}-s{int(row.seg_id)}">{_e(where)}</a>' if target else _e(where)
+    link = f'<a href="#{target}-s{int(row.seg_id)}">{where}</a>' if target else where
     return (f'<li><span class="quote">{_e(row.text)}</span>'
             f'<span class="meta">p = {row.probability:.2f}{who} · {link}</span></li>')
 
 
 def _articles(articles: list[dict], anchors: dict[str, str]) -> str:
-    """Every article with its claims highlighted by stance; hover a claim to see its probabilities."""
-    legend = "".join(f'<span class="claim {label}">{label}</span> ' for label in LABELS)
-    parts = [f'<p class="note">Claims are highlighted by predicted stance ({legend.strip()}); '
-             f'hover one for its probabilities. Greyed text is not a claim.</p>']
+    """Every article, collapsed, with its claims highlighted by stance."""
+    legend = " ".join(f'<span class="claim {label}">{label}</span>' for label in LABELS)
+    parts = [f'<p class="note">Claims are highlighted by predicted stance ({legend}); '
+             "hover one for its probabilities. Greyed text is not a claim.</p>"]
     for article in sorted(articles, key=lambda a: (a["source"], a["doc_id"])):
-        claims = sum(1 for seg in article["segments"] if seg.get("is_claim"))
-        title = article.get("title") or article["doc_id"]
-        where = [article["source"]] + ([article["doc_id"]] if article.get("title") else [])
-        parts.append(f'<details id="{anchors[article["doc_id"]]}" data-source="{_e(article["source"])}">'
-                     f'<summary><strong>{_e(title)}</strong> <span class="meta">{_e(" · ".join(where))} · '
-                     f'{claims} claims</span></summary>\n'
-                     f'<div class="article-text">{_marked_text(article, anchors[article["doc_id"]])}</div>\n</details>')
+        parts.append(_article(article, anchors[article["doc_id"]]))
     return "\n".join(parts)
+
+
+def _article(article: dict, anchor: str) -> str:
+    """One article as a <details> element: title and source in the summary, marked-up text inside."""
+    n_claims = sum(1 for seg in article["segments"] if seg.get("is_claim"))
+    title = article.get("title") or article["doc_id"]
+    where = " · ".join([article["source"], *([article["doc_id"]] if article.get("title") else [])])
+    return (f'<details id="{anchor}" data-source="{_e(article["source"])}">'
+            f'<summary><strong>{_e(title)}</strong> <span class="meta">{_e(where)} · {n_claims} claims</span>'
+            f'</summary>\n<div class="article-text">{_marked_text(article, anchor)}</div>\n</details>')
 
 
 def _marked_text(article: dict, anchor: str) -> str:
@@ -250,19 +272,23 @@ def _marked_text(article: dict, anchor: str) -> str:
         start, end = max(seg["start"], pos), min(seg["end"], len(text))
         if end <= start:
             continue
+        piece = text[start:end]
         out.append(_e(text[pos:start]))
-        out.append(_claim_span(seg, text[start:end], f"{anchor}-s{seg['seg_id']}")
-                   if seg.get("is_claim") and seg.get("stance") else f'<span class="seg">{_e(text[start:end])}</span>')
+        if seg.get("is_claim") and seg.get("stance"):
+            out.append(_claim_span(seg, piece, f"{anchor}-s{seg['seg_id']}"))
+        else:
+            out.append(f'<span class="seg">{_e(piece)}</span>')
         pos = end
     out.append(_e(text[pos:]))
     return "".join(out)
 
 
 def _claim_span(seg: dict, text: str, span_id: str) -> str:
-    """A claim wrapped in a span whose class is its stance and whose title shows its probabilities."""
+    """A claim in a span classed by its stance, whose title shows the probabilities on hover."""
     probs = " · ".join(f"{label} {float(seg.get(f'p_{label}') or 0.0):.2f}" for label in LABELS)
     speaker = _none_if_missing(seg.get("speaker")) or "author"
-    return f'<span id="{span_id}" class="claim {seg["stance"]}" title="{_e(f"{probs} — speaker: {speaker}")}">{_e(text)}</span>'
+    title = _e(f"{probs} — speaker: {speaker}")
+    return f'<span id="{span_id}" class="claim {seg["stance"]}" title="{title}">{_e(text)}</span>'
 
 
 # ---------------------------------------------------------------- charts
@@ -447,7 +473,8 @@ header h1 { margin: 0 0 4px; font-size: 28px; }
 nav { margin: 12px 0 0; display: flex; flex-wrap: wrap; gap: 6px 14px; }
 nav a, a { color: var(--favor); text-decoration: none; }
 nav a:hover, a:hover { text-decoration: underline; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin: 20px 0; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px;
+  padding: 16px 20px; margin: 20px 0; }
 h2 { margin: 0 0 12px; font-size: 20px; }
 h3 { margin: 18px 0 8px; font-size: 16px; }
 h4 { margin: 0 0 6px; font-size: 13px; text-transform: uppercase; letter-spacing: .04em; }

@@ -62,7 +62,8 @@ class TransformerClassifier(ClassifierMixin):
     def __init__(self, *, base: str | os.PathLike | None = None, max_length: int = 128, epochs: int = 4,
                  learning_rate: float = 5e-5, batch_size: int = 16, weight_decay: float = 0.01,
                  warmup: float = 0.1, class_weight: str | None = "balanced", calibration_fraction: float = 0.15,
-                 freeze_embeddings: bool = True, seed: int = 0, backend: str = "int8", progress: bool = True):
+                 freeze_embeddings: bool = True, seed: int = 0, backend: str = "int8", device: str = "cpu",
+                 progress: bool = True):
         self.base = base
         self.max_length = max_length
         self.epochs = epochs
@@ -75,6 +76,7 @@ class TransformerClassifier(ClassifierMixin):
         self.freeze_embeddings = freeze_embeddings
         self.seed = seed
         self.backend = backend
+        self.device = device
         self.progress = progress
         self.labels = LABELS
         self.temperature = 1.0
@@ -117,14 +119,15 @@ class TransformerClassifier(ClassifierMixin):
         from tqdm.auto import tqdm
         from transformers import get_linear_schedule_with_warmup
 
-        model = self.model_
+        model = self.model_.to(self.device)
         for name, param in model.named_parameters():
             param.requires_grad = not (self.freeze_embeddings and name in FROZEN)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=self.learning_rate, weight_decay=self.weight_decay)
         steps = self.epochs * math.ceil(len(texts) / self.batch_size)
         schedule = get_linear_schedule_with_warmup(optimizer, int(self.warmup * steps), steps)
-        loss_fn = torch.nn.CrossEntropyLoss(weight=self._class_weights(y))
+        weights = self._class_weights(y)
+        loss_fn = torch.nn.CrossEntropyLoss(weight=None if weights is None else weights.to(self.device))
         rng = np.random.default_rng(self.seed)
         model.train()
         for epoch in range(self.epochs):
@@ -134,8 +137,8 @@ class TransformerClassifier(ClassifierMixin):
             for batch in tqdm(batches, desc=f"epoch {epoch + 1}/{self.epochs}", disable=not self.progress,
                               leave=False):
                 enc = self.tokenizer_([texts[i] for i in batch], padding=True, truncation=True,
-                                      max_length=self.max_length, return_tensors="pt")
-                loss = loss_fn(model(**enc).logits, torch.as_tensor(y[batch]))
+                                      max_length=self.max_length, return_tensors="pt").to(self.device)
+                loss = loss_fn(model(**enc).logits, torch.as_tensor(y[batch], device=self.device))
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()
@@ -143,7 +146,7 @@ class TransformerClassifier(ClassifierMixin):
                 optimizer.zero_grad()
                 total += loss.item() * len(batch)
             log.info("epoch %d/%d: mean loss %.4f", epoch + 1, self.epochs, total / len(texts))
-        model.eval()
+        self.model_ = model.to("cpu").eval()
 
     def _class_weights(self, y: np.ndarray):
         import torch
@@ -192,8 +195,12 @@ class TransformerClassifier(ClassifierMixin):
         if backend != "int8":
             return self.model_
         if self._inference_model is None:
-            self._inference_model = torch.ao.quantization.quantize_dynamic(
-                self.model_, {torch.nn.Linear}, dtype=torch.qint8)
+            import warnings
+
+            with warnings.catch_warnings():  # torch marks its quantized tensors deprecated; they still work
+                warnings.simplefilter("ignore", UserWarning)
+                self._inference_model = torch.ao.quantization.quantize_dynamic(
+                    self.model_, {torch.nn.Linear}, dtype=torch.qint8)
         return self._inference_model
 
     # ------------------------------------------------------------ persistence
