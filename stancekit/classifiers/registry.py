@@ -14,7 +14,7 @@ TFIDF_MODEL = MODELS_DIR / "tfidf" / "tfidf.skops"
 NAMES = ("transformer", "tfidf", "similarity")
 
 
-def load_classifier(name: str | None = None, *, backend: str = "int8") -> StanceClassifier:
+def load_classifier(name: str | None = None, *, backend: str = "auto") -> StanceClassifier:
     """The shipped fine-tuned model by default; also 'tfidf', 'similarity', a path, or 'module:attr'."""
     from .baselines import EmbeddingSimilarityClassifier, TfidfClassifier
     from .transformer import CONFIG, TransformerClassifier

@@ -1,0 +1,211 @@
+"""Speed and memory of stancekit, stage by stage and end to end, against a plain transformers pipeline.
+
+Synthetic corpora of 100, 1,000 and 10,000 articles are built by resampling seed segments (30-50
+per article, 8 sources). Every timing is the median of --repeats runs (spread printed beside it).
+
+    python benchmarks/speed.py            # full run (about 15 minutes on 2 cores)
+    python benchmarks/speed.py --quick    # under a minute: seeds, 30 articles, 200 claims
+
+writes benchmarks/results/speed.json (speed-quick.json with --quick) and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SEEDS = ROOT / "seeds"
+
+
+def timed(fn, repeats: int):
+    """(median seconds, [all runs], last result)."""
+    runs, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs), runs, result
+
+
+def spread(runs: list[float]) -> str:
+    return f"min {min(runs):.3f} s, max {max(runs):.3f} s over {len(runs)} runs"
+
+
+def synthetic_corpus(folder: Path, n_articles: int, seed: int = 0) -> Path:
+    """Write n_articles .jsonl records built from resampled seed segments (paragraphs of 3-5 sentences)."""
+    from stancekit import load_articles, segment
+
+    segments = [s.text for a in load_articles(SEEDS) for s in segment(a.text)]
+    rng = random.Random(seed)
+    path = folder / f"synthetic_{n_articles}.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(n_articles):
+            picked = [rng.choice(segments) for _ in range(rng.randint(30, 50))]
+            paragraphs, k = [], 0
+            while k < len(picked):
+                size = rng.randint(3, 5)
+                paragraphs.append(" ".join(picked[k:k + size]))
+                k += size
+            record = {"doc_id": f"syn-{i:05d}", "source": f"outlet-{i % 8}", "text": "\n\n".join(paragraphs)}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def run_cli(args: list[str]) -> dict:
+    """Run `stancekit ARGS` in a fresh process; wall time and its peak RSS (MB)."""
+    probe = ("import resource, sys, time; from stancekit.cli import cli; t = time.perf_counter()\n"
+             "try:\n    cli(args=sys.argv[1:], standalone_mode=False)\nfinally:\n"
+             "    print('BENCH', time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
+             " file=sys.stderr)")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    line = next((l for l in proc.stderr.splitlines() if l.startswith("BENCH")), None)
+    if proc.returncode != 0 or line is None:
+        raise SystemExit(f"stancekit {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    _, inside, rss = line.split()
+    return {"wall_s": wall, "in_process_s": float(inside), "peak_rss_mb": float(rss)}
+
+
+def stage_timings(corpus: Path, classifier, repeats: int) -> dict:
+    """Seconds per stage (load, segment, classify, aggregate, report) on one corpus, in-process."""
+    from stancekit import load_articles, segment
+    from stancekit.pipeline import Analysis, classify_articles
+    from stancekit.report import build_tables, write_outputs
+
+    out: dict = {}
+    t, runs, articles = timed(lambda: load_articles(corpus), repeats)
+    out["load"] = {"median_s": t, "runs": runs}
+    t, runs, segs = timed(lambda: [segment(a.text) for a in articles], repeats)
+    n_claims = sum(s.is_claim for doc in segs for s in doc)
+    out["segment"] = {"median_s": t, "runs": runs}
+    t, runs, (rows, docs) = timed(lambda: classify_articles(articles, classifier), repeats)
+    out["segment+classify"] = {"median_s": t, "runs": runs}
+    analysis = Analysis(__import__("pandas").DataFrame(rows), docs[:200])
+    t, runs, tables = timed(lambda: build_tables(analysis.claims), repeats)
+    out["aggregate"] = {"median_s": t, "runs": runs}
+    with tempfile.TemporaryDirectory() as tmp:
+        t, runs, _ = timed(lambda: write_outputs(tmp, analysis.claims, analysis.articles, tables=tables), repeats)
+    out["report"] = {"median_s": t, "runs": runs}
+    out["classify"] = {"median_s": out["segment+classify"]["median_s"] - out["segment"]["median_s"]}
+    out["n_articles"], out["n_claims"] = len(articles), n_claims
+    out["claims_per_s_classify"] = n_claims / out["classify"]["median_s"]
+    return out
+
+
+def reference_comparison(claims: list[str], repeats: int) -> dict:
+    """stancekit's classifier vs transformers.pipeline('text-classification') over the same fp32 weights."""
+    import torch
+    from transformers import pipeline
+
+    from stancekit.classifiers import load_classifier
+    from stancekit.classifiers.transformer import resolve_backend
+
+    fast = load_classifier()
+    reference = pipeline("text-classification", model=fast.model_, tokenizer=fast.tokenizer_, device=-1,
+                         top_k=None, truncation=True, max_length=fast.max_length)
+    results = {"n_claims": len(claims), "threads": torch.get_num_threads(),
+               "stancekit_backend": resolve_backend(fast.backend)}
+    t, runs, fast_proba = timed(lambda: fast.predict_proba(claims), repeats)
+    results["stancekit"] = {"median_s": t, "runs": runs, "claims_per_s": len(claims) / t}
+    t, runs, ref_out = timed(lambda: reference(claims), repeats)
+    results["reference_pipeline"] = {"median_s": t, "runs": runs, "claims_per_s": len(claims) / t}
+    results["speedup"] = results["stancekit"]["claims_per_s"] / results["reference_pipeline"]["claims_per_s"]
+    ref_labels = [max(scores, key=lambda s: s["score"])["label"] for scores in ref_out]
+    fast_labels = [fast.labels[i] for i in fast_proba.argmax(axis=1)]
+    results["label_agreement_with_reference"] = sum(a == b for a, b in zip(ref_labels, fast_labels)) / len(claims)
+    return results
+
+
+def backend_agreement(texts: list[str], repeats: int) -> dict:
+    """Each backend's throughput and its label agreement with fp32 on the same texts."""
+    from stancekit.classifiers import load_classifier
+
+    clf = load_classifier(backend="fp32")
+    out = {}
+    base = None
+    for backend in ("fp32", "bf16", "int8"):
+        clf.backend = backend
+        clf.predict_proba(texts[:32])  # warm-up (and quantisation for int8)
+        t, runs, proba = timed(lambda: clf.predict_proba(texts), repeats)
+        labels = proba.argmax(axis=1)
+        base = labels if base is None else base
+        out[backend] = {"claims_per_s": len(texts) / t, "runs": runs,
+                        "label_agreement_with_fp32": float((labels == base).mean())}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    from stancekit.classifiers import load_classifier
+    from stancekit.data import load_seeds, load_training
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sizes = [30] if args.quick else [100, 1000, 10000]
+    report: dict = {"quick": args.quick, "repeats": args.repeats, "cpu_count": os.cpu_count()}
+    start = time.perf_counter()
+    load_classifier()
+    report["model_load_s_warm"] = time.perf_counter() - start
+
+    claims = list(load_seeds()["text"]) + list(load_training()["text"])
+    claims = claims[:200] if args.quick else claims
+    report["reference"] = reference_comparison(claims, args.repeats)
+    print(f"classify {report['reference']['n_claims']} claims: stancekit "
+          f"{report['reference']['stancekit']['claims_per_s']:.0f}/s ({report['reference']['stancekit_backend']}, "
+          f"{spread(report['reference']['stancekit']['runs'])}), transformers pipeline "
+          f"{report['reference']['reference_pipeline']['claims_per_s']:.0f}/s "
+          f"({spread(report['reference']['reference_pipeline']['runs'])}): "
+          f"{report['reference']['speedup']:.1f}x", flush=True)
+    report["backends"] = backend_agreement(claims, args.repeats)
+    for name, b in report["backends"].items():
+        print(f"backend {name}: {b['claims_per_s']:.0f} claims/s, label agreement with fp32 "
+              f"{b['label_agreement_with_fp32']:.4f}", flush=True)
+
+    cold = [run_cli(["compare", "seeds/", "--out", tempfile.mkdtemp()]) for _ in range(args.repeats)]
+    report["cold_compare_seeds"] = {"median_s": statistics.median(c["wall_s"] for c in cold), "runs": cold}
+    print(f"cold `stancekit compare seeds/` (new process, model load included): "
+          f"{report['cold_compare_seeds']['median_s']:.2f} s ({spread([c['wall_s'] for c in cold])})", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        classifier = load_classifier()
+        report["stages_seeds"] = stage_timings(SEEDS, classifier, args.repeats)
+        report["corpora"] = {}
+        for n in sizes:
+            corpus = synthetic_corpus(Path(tmp), n)
+            entry = {"stages": stage_timings(corpus, classifier, args.repeats)} if n <= 1000 else {}
+            runs = [run_cli(["compare", str(corpus), "--out", str(Path(tmp) / f"out{n}")])
+                    for _ in range(1 if n >= 10000 else args.repeats)]
+            n_claims = sum(1 for _ in open(Path(tmp) / f"out{n}" / "claims.jsonl", encoding="utf-8"))
+            wall = statistics.median(r["wall_s"] for r in runs)
+            entry["end_to_end"] = {"median_s": wall, "runs": runs, "n_claims": n_claims,
+                                   "claims_per_s": n_claims / wall, "articles_per_s": n / wall,
+                                   "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+            report["corpora"][str(n)] = entry
+            print(f"compare {n} articles ({n_claims} claims): {wall:.1f} s, {n_claims / wall:.0f} claims/s, "
+                  f"{n / wall:.1f} articles/s, peak RSS {entry['end_to_end']['peak_rss_mb']:.0f} MB "
+                  f"({spread([r['wall_s'] for r in runs])})", flush=True)
+    if "1000" in report["corpora"] and "10000" in report["corpora"]:
+        a, b = (report["corpora"][k]["end_to_end"]["peak_rss_mb"] for k in ("1000", "10000"))
+        report["rss_growth_1k_to_10k"] = b / a - 1
+        print(f"peak RSS 1,000 -> 10,000 articles: {a:.0f} -> {b:.0f} MB ({(b / a - 1) * 100:+.1f}%)")
+    out = HERE / "results" / ("speed-quick.json" if args.quick else "speed.json")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Classifiers: the protocol, training and round trips on tiny models, calibration, and a few real predictions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from stancekit import LABELS
+from stancekit.classifiers import (
+    EmbeddingSimilarityClassifier, MajorityClassifier, TfidfClassifier, TransformerClassifier, check_classifier,
+    load_classifier,
+)
+from stancekit.classifiers.calibration import expected_calibration_error, fit_temperature
+from stancekit.errors import ModelError
+from stancekit.evaluate import evaluate, score
+
+TEXTS = ["Sheriffs must honor every ICE detainer.", "The county should end its 287(g) agreement now.",
+         "The jail booked 40 people in March."]
+GOLD = ["favor", "against", "none"]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    """A randomly initialised 2-layer BERT with the packaged tokenizer: fast enough to train in a test."""
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from stancekit.classifiers.transformer import base_model_dir
+
+    path = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    tokenizer.save_pretrained(path)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128, num_labels=3)
+    BertForSequenceClassification(config).save_pretrained(path)
+    return path
+
+
+def test_transformer_overfits_three_examples_and_round_trips(tiny_base, tmp_path):
+    clf = TransformerClassifier(base=tiny_base, epochs=60, learning_rate=3e-3, batch_size=3,
+                                calibration_fraction=0.0, freeze_embeddings=False, backend="fp32", progress=False)
+    clf.fit(TEXTS, GOLD)
+    assert clf.predict(TEXTS) == GOLD
+    proba = clf.predict_proba(TEXTS)
+    assert proba.shape == (3, 3) and np.allclose(proba.sum(axis=1), 1)
+    clf.save(tmp_path / "model")
+    again = TransformerClassifier.load(tmp_path / "model", backend="fp32")
+    assert again.predict(TEXTS) == GOLD
+    assert np.allclose(again.predict_proba(TEXTS), proba, atol=2e-3)  # weights are stored in fp16
+
+
+def test_transformer_predictions_do_not_depend_on_input_order(tiny_base):
+    clf = TransformerClassifier(base=tiny_base, epochs=1, calibration_fraction=0.0, backend="fp32", progress=False)
+    clf.fit(TEXTS * 4, GOLD * 4)
+    texts = TEXTS + ["A much longer sentence about a county sheriff, a jail and federal detainers in March."]
+    forward, backward = clf.predict_proba(texts), clf.predict_proba(texts[::-1])[::-1]
+    assert np.allclose(forward, backward, atol=1e-5)
+
+
+def test_corrupted_model_folder_is_refused(tiny_base, tmp_path):
+    clf = TransformerClassifier(base=tiny_base, epochs=1, calibration_fraction=0.0, progress=False).fit(TEXTS, GOLD)
+    folder = clf.save(tmp_path / "model")
+    with open(folder / "model.safetensors", "r+b") as handle:
+        handle.seek(200)
+        handle.write(b"\x00\x01\x02\x03")
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        TransformerClassifier.load(folder)
+    intact = clf.save(tmp_path / "intact")
+    (intact / "stancekit.json").unlink()
+    with pytest.raises(ModelError, match="stancekit.json: missing"):
+        TransformerClassifier.load(intact)
+
+
+def test_tfidf_overfits_and_round_trips_through_skops(tmp_path):
+    clf = TfidfClassifier(C=100.0).fit(TEXTS * 3, GOLD * 3)
+    assert clf.predict(TEXTS) == GOLD
+    path = clf.save(tmp_path / "tfidf.skops")
+    assert TfidfClassifier.load(path).predict(TEXTS) == GOLD
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ModelError, match="unreadable or tampered"):
+        TfidfClassifier.load(path)
+
+
+def test_majority_predicts_the_most_frequent_label():
+    clf = MajorityClassifier().fit(["a", "b", "c"], ["none", "none", "favor"])
+    assert clf.predict(["anything", "else"]) == ["none", "none"]
+
+
+def test_any_object_with_labels_and_predict_proba_is_a_classifier():
+    class Reversed:
+        labels = ("none", "against", "favor")
+
+        def predict_proba(self, texts):
+            return np.tile([0.1, 0.2, 0.7], (len(texts), 1))
+
+    result = evaluate(Reversed(), _columns(TEXTS, GOLD), n_boot=20)
+    assert result.metrics["accuracy"] == pytest.approx(1 / 3)
+    with pytest.raises(TypeError, match="needs `labels`"):
+        check_classifier(object())
+
+
+def _columns(texts, gold):
+    from datasets import Dataset
+
+    return Dataset.from_dict({"text": texts, "stance": gold})
+
+
+def test_unknown_model_names_are_clear():
+    with pytest.raises(ModelError, match="unknown model 'nope'"):
+        load_classifier("nope")
+    with pytest.raises(ModelError, match="cannot import classifier module 'no_such_module'"):
+        load_classifier("no_such_module:Thing")
+
+
+def test_temperature_recovers_a_known_scale():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(size=(4000, 3)) * 2
+    y = np.array([rng.choice(3, p=np.exp(z) / np.exp(z).sum()) for z in true_logits])
+    assert fit_temperature(true_logits * 3.0, y) == pytest.approx(3.0, rel=0.15)
+
+
+def test_ece_is_zero_for_calibrated_and_large_for_overconfident():
+    proba = np.array([[1.0, 0.0, 0.0]] * 10)
+    assert expected_calibration_error(proba, np.zeros(10, dtype=int)) == pytest.approx(0.0)
+    assert expected_calibration_error(proba, np.ones(10, dtype=int)) == pytest.approx(1.0)
+
+
+def test_score_macro_f1_and_f_avg():
+    proba = np.eye(3)[[0, 1, 2, 0]]
+    metrics = score(["favor", "against", "none", "against"], proba)
+    assert metrics["accuracy"] == 0.75
+    assert metrics["favor_f1"] == pytest.approx(2 / 3) and metrics["against_f1"] == pytest.approx(2 / 3)
+    assert metrics["f_avg"] == pytest.approx(2 / 3)
+    assert metrics["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
+
+
+@pytest.mark.slow
+def test_similarity_baseline_needs_no_training():
+    proba = EmbeddingSimilarityClassifier().predict_proba(TEXTS)
+    assert proba.shape == (3, 3) and np.allclose(proba.sum(axis=1), 1)
+
+
+UNAMBIGUOUS = {
+    "favor": ["And when your fellow law enforcement brothers and sisters are putting out a call for help, "
+              "you don’t stand down.",
+              "That in itself is outrageous.",
+              "It’s all self-defeating, and sadly it’s lost on far too many people in leadership positions."],
+    "against": ["State law enforcement is increasingly presenting itself as an answer to federal impunity for "
+                "civil rights violations.",
+                "“If an ICE officer assaults a New Yorker, that officer must be arrested and prosecuted by state "
+                "and local authorities,” she said in a statement posted to X.",
+                "The increasing reliance on local law enforcement for immigration enforcement has raised concerns "
+                "among civil rights advocates, who argue that it erodes trust between communities and police, "
+                "and leads to racial profiling."],
+    "none": ["ICE itself was established in 2003 as part of the Department of Homeland Security, consolidating "
+             "investigative and enforcement functions previously handled by the Immigration and Naturalization "
+             "Service (INS) and the U.S. Customs Service.",
+             "From 1922 to 1935, the Montgomery County Board of Commissioners appointed one officer from the MCPD "
+             "to serve as its head.",
+             "Snyder said on Wednesday that she would rule on whether to issue a preliminary injunction soon."],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("label", LABELS)
+def test_shipped_model_gets_unambiguous_seed_claims_right(label):
+    clf = _shipped()
+    assert clf.predict(UNAMBIGUOUS[label]) == [label] * 3
+
+
+@pytest.mark.slow
+def test_shipped_model_has_its_card_and_calibration():
+    from stancekit.classifiers.registry import DEFAULT_MODEL
+
+    config = json.loads((DEFAULT_MODEL / "stancekit.json").read_text())
+    assert config["labels"] == list(LABELS) and config["temperature"] > 0
+    assert (DEFAULT_MODEL / "README.md").is_file()
+
+
+def _shipped():
+    global _SHIPPED
+    try:
+        return _SHIPPED
+    except NameError:
+        _SHIPPED = load_classifier()
+        return _SHIPPED
