@@ -6,7 +6,7 @@
    classifiers the same recipe: corpus + all seeds).
 3. The trainer on someone else's data: GWSD train -> its official 200-sentence test.
 
-    python benchmarks/accuracy.py [--only transformer,tfidf] [--skip-gwsd]
+    python benchmarks/accuracy.py [--only transformer,tfidf] [--parts loso,procon,gwsd] [--device cuda]
 writes benchmarks/results/accuracy.json and the tables in benchmarks/RESULTS.md (section "Accuracy").
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from stancekit.data import load_labeled, load_seeds, load_training
 from stancekit.evaluate import evaluate, evaluate_loso
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parents[1] / "shared" / "datasets"
+SHARED = Path(os.environ.get("STANCEKIT_SHARED", HERE.parents[1] / "shared")) / "datasets"
 RESULTS = HERE / "results" / "accuracy.json"
 CLASSIFIERS = ("transformer", "tfidf", "similarity", "majority")
 KEYS = ("macro_f1", "f_avg", "accuracy", "ece", "favor_f1", "against_f1", "none_f1")
@@ -43,29 +44,35 @@ def shipped_or_trained(name: str, corpus, seeds):
                                     list(corpus["stance"]) + list(seeds["stance"]))
 
 
-def run(names: list[str], skip_gwsd: bool) -> dict:
+def run(names: list[str], parts: list[str], params: dict) -> dict:
+    """Evaluate each classifier on the requested parts, merging into the saved results file."""
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     seeds, corpus = load_seeds(), load_training()
-    procon = load_labeled(SHARED / "procon-ice" / "eval.jsonl")
     for name in names:
         started = time.time()
-        loso = evaluate_loso(lambda: make_trainable(name), seeds=seeds, training=corpus, name=name)
-        full = shipped_or_trained(name, corpus, seeds)
-        entry = {"loso_seeds": summary(loso), "procon_ice": summary(evaluate(full, procon, name=name)),
-                 "seconds": round(time.time() - started, 1)}
-        if not skip_gwsd:
+        kwargs = params if name == "transformer" else {}
+        entry = results.setdefault(name, {})
+        if "loso" in parts:
+            entry["loso_seeds"] = summary(evaluate_loso(lambda: make_trainable(name, **kwargs), seeds=seeds,
+                                                        training=corpus, name=name))
+        if "procon" in parts:
+            procon = load_labeled(SHARED / "procon-ice" / "eval.jsonl")
+            entry["procon_ice"] = summary(evaluate(shipped_or_trained(name, corpus, seeds), procon, name=name))
+        if "gwsd" in parts:
             gwsd_train = load_labeled(SHARED / "gwsd" / "train.jsonl")
             gwsd_test = load_labeled(SHARED / "gwsd" / "test.jsonl")
-            model = make_trainable(name).fit(gwsd_train["text"], gwsd_train["stance"])
+            model = make_trainable(name, **kwargs).fit(gwsd_train["text"], gwsd_train["stance"])
             entry["gwsd"] = summary(evaluate(model, gwsd_test, name=name))
-        results[name] = entry
+        entry.setdefault("seconds", {})
+        entry["seconds"].update({part: round(time.time() - started, 1) for part in parts[:1]} if len(parts) == 1
+                                else {"+".join(parts): round(time.time() - started, 1)})
+        if kwargs.get("device", "cpu") != "cpu":
+            entry["trained_on"] = kwargs["device"]
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"{name}: LOSO macro-F1 {entry['loso_seeds']['macro_f1']['value']:.3f} "
-              f"F_avg {entry['loso_seeds']['f_avg']['value']:.3f} ECE {entry['loso_seeds']['ece']['value']:.3f}; "
-              f"ProCon acc {entry['procon_ice']['accuracy']['value']:.3f}"
-              + (f"; GWSD macro-F1 {entry['gwsd']['macro_f1']['value']:.3f}" if "gwsd" in entry else "")
-              + f" ({entry['seconds']} s)", flush=True)
+        print(name, {part: {k: entry[key][k]["value"] for k in ("macro_f1", "f_avg", "accuracy", "ece")}
+                     for part, key in (("loso", "loso_seeds"), ("procon", "procon_ice"), ("gwsd", "gwsd"))
+                     if key in entry}, flush=True)
     return results
 
 
@@ -74,17 +81,19 @@ def markdown(results: dict) -> str:
         return f"{m['value']:.3f} [{m['ci'][0]:.2f}, {m['ci'][1]:.2f}]"
 
     out = ["### Leave-one-source-out on the seeds (n = %d claims, pooled over 4 folds)" %
-           next(iter(results.values()))["loso_seeds"]["n"], "",
+           next(r for r in results.values() if "loso_seeds" in r)["loso_seeds"]["n"], "",
            "| classifier | macro-F1 | F_avg | accuracy | ECE | favor F1 | against F1 | none F1 |",
            "|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
+        if "loso_seeds" not in r:
+            continue
         m = r["loso_seeds"]
         out.append(f"| {name} | " + " | ".join(cell(m[k]) for k in KEYS[:4]) + " | "
                    + " | ".join(f"{m[k]['value']:.3f}" for k in KEYS[4:]) + " |")
     out += ["", "### ProCon arguments on our target (evaluation only, 2-way, n = 29)", "",
             "| classifier | accuracy | F_avg |", "|---|---|---|"]
     out += [f"| {name} | {cell(r['procon_ice']['accuracy'])} | {cell(r['procon_ice']['f_avg'])} |"
-            for name, r in results.items()]
+            for name, r in results.items() if "procon_ice" in r]
     if any("gwsd" in r for r in results.values()):
         out += ["", "### GWSD: trained on its train split, tested on the official 200-sentence test", "",
                 "| classifier | macro-F1 | accuracy |", "|---|---|---|"]
@@ -96,10 +105,13 @@ def markdown(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(CLASSIFIERS))
-    parser.add_argument("--skip-gwsd", action="store_true")
+    parser.add_argument("--parts", default="loso,procon,gwsd", help="any of loso, procon, gwsd")
+    parser.add_argument("--device", default="cpu", help="where the transformer trains (cuda on a GPU machine)")
+    parser.add_argument("--base", default=None, help="base encoder folder (default: the packaged MiniLM)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
-    results = run(args.only.split(","), args.skip_gwsd)
+    params = {"device": args.device, "base": args.base, "progress": False}
+    results = run(args.only.split(","), args.parts.split(","), params)
     (HERE / "results" / "accuracy.md").write_text(markdown(results))
     print(markdown(results))
 

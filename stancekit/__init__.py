@@ -3,6 +3,13 @@
 Data flows article -> segments -> claims with stance -> per-source aggregates -> comparison/report.
 """
 
+import os as _os
+
+# stancekit never downloads: every model loads from files on disk. huggingface_hub reads these once,
+# at import, so they are set before anything imports it.
+_os.environ.setdefault("HF_HUB_OFFLINE", "1")
+_os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 from .errors import InputError, ModelError, StancekitError
 from .io import iter_articles, load_articles
 from .schema import LABELS, TARGET, Article, Segment

@@ -17,28 +17,55 @@ from pathlib import Path
 import pandas as pd
 
 from .classifiers.base import StanceClassifier
-from .errors import InputError
-from .io import iter_articles
-from .outputs import error_record
+from .errors import InputError, UsageError
+from .io import JSONL_SUFFIXES, iter_articles, jsonl_lines, read_text
+from .outputs import error_record, warning_lines
 from .pipeline import CLAIM_COLUMNS, Analysis, classify_articles, predict_proba
 from .schema import LABELS
 
+
+#: Claims (JSONL lines) per checkpointed group in ``classify``; STANCEKIT_LINE_GROUP overrides it.
 LINE_GROUP = 512
+#: Documents per checkpointed group in ``compare``; STANCEKIT_DOC_GROUP overrides it.
 DOC_GROUP = 32
 #: Articles shown in the report's drill-down; every claim is still in claims.jsonl.
 DRILL_DOWN_LIMIT = 200
 
 
-class Checkpoint:
-    """Partial output files plus a progress record (items consumed, bytes of each file)."""
+@dataclass
+class Counts:
+    """What a batch run did with its inputs; processed + skipped + failed = every input document."""
 
-    def __init__(self, folder: Path, names: Iterable[str], resume: bool):
+    processed: int = 0
+    #: Finished by an interrupted earlier run and not redone (``--resume``).
+    skipped: int = 0
+    #: Could not be read in this run; each is an error record in the output.
+    failed: int = 0
+    #: Of the skipped documents, those that were error records.
+    failed_before: int = 0
+
+
+class Checkpoint:
+    """Partial output files plus a progress record (items consumed, bytes of each file).
+
+    The record also keeps the group size and a key describing the inputs and the model, so a
+    resumed run cuts the same groups and refuses to continue a run over something else.
+    """
+
+    def __init__(self, folder: Path, names: Iterable[str], resume: bool, *, group: int,
+                 key: dict | None = None):
         self.folder = folder
         self.paths = {name: folder / name for name in names}
         self.progress_path = folder / "progress.json"
-        folder.mkdir(parents=True, exist_ok=True)
+        self.key = key
         state = self._read() if resume else None
+        if state is not None and key is not None and state.get("key", key) != key:
+            raise UsageError(f"--resume: {folder} holds an interrupted run over other inputs or with another "
+                             "model; run again without --resume to start over")
+        folder.mkdir(parents=True, exist_ok=True)
         self.done = state["items"] if state else 0
+        self.failed_before = state.get("failed", 0) if state else 0
+        self.group = state.get("group", group) if state else group
         for name, path in self.paths.items():
             size = state["sizes"].get(name, 0) if state else 0
             with open(path, "ab") as handle:
@@ -46,13 +73,21 @@ class Checkpoint:
         self.handles = {name: open(path, "a", encoding="utf-8") for name, path in self.paths.items()}
 
     def _read(self) -> dict | None:
+        """The progress record, or None when there is none or the partial files do not match it."""
         try:
-            return json.loads(self.progress_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            state = json.loads(self.progress_path.read_text(encoding="utf-8"))
+            sizes = state["sizes"]
+            if not isinstance(state["items"], int) or any(
+                    (path.stat().st_size if path.exists() else 0) < sizes.get(name, 0)
+                    for name, path in self.paths.items()):
+                return None  # files shorter than recorded: start over rather than pad them
+            return state
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
-    def commit(self, items: int) -> None:
-        """Make everything written so far durable and record that ``items`` inputs are done."""
+    def commit(self, items: int, failed: int = 0) -> None:
+        """Make everything written so far durable and record that ``items`` inputs are done,
+        ``failed`` of them as error records."""
         sizes = {}
         for name, handle in self.handles.items():
             handle.flush()
@@ -60,7 +95,8 @@ class Checkpoint:
             sizes[name] = handle.tell()
         self.done = items
         tmp = self.progress_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"items": items, "sizes": sizes}), encoding="utf-8")
+        tmp.write_text(json.dumps({"items": items, "failed": failed, "group": self.group, "key": self.key,
+                                   "sizes": sizes}), encoding="utf-8")
         os.replace(tmp, self.progress_path)
 
     def close(self) -> None:
@@ -69,7 +105,7 @@ class Checkpoint:
 
     def discard(self) -> None:
         self.close()
-        for path in [*self.paths.values(), self.progress_path]:
+        for path in [self.progress_path, *self.paths.values()]:
             path.unlink(missing_ok=True)
         try:
             self.folder.rmdir()
@@ -87,45 +123,100 @@ def _groups(items: Iterator, size: int, start: int) -> Iterator[tuple[int, list]
         index += len(group)
 
 
-# ------------------------------------------------------------------------------------------ classify
-def classify_jsonl(path: Path, classifier: StanceClassifier, *, out: Path | None = None, resume: bool = False,
-                   on_error: Callable[[str], None] = lambda msg: None) -> tuple[int, int]:
-    """Classify every ``text`` of a JSONL file; returns (lines processed, lines failed)."""
-    from .io import read_text
+def _group_size(variable: str, default: int) -> int:
+    """The group size for a new run: ``default``, or the environment variable when set (for tests)."""
+    raw = os.environ.get(variable)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(f"{variable}={raw!r}: expected a whole number of at least 1")
+    return value
 
-    text, _ = read_text(path)
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-    checkpoint = Checkpoint(_partial_dir(out), ["out.jsonl"], resume) if out else None
+
+def _model_key(classifier) -> str:
+    kind = type(classifier)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+# ------------------------------------------------------------------------------------------ classify
+def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out: Path | None = None,
+                   resume: bool = False, max_mb: float | None = None,
+                   on_error: Callable[[str], None] = lambda msg: None,
+                   on_warning: Callable[[str], None] = lambda msg: None) -> Counts:
+    """Classify every ``text`` of a JSONL file, one output line per non-blank input line.
+
+    A line that cannot be used becomes an error record in the output and a message to
+    ``on_error``. With ``out``, work is checkpointed and ``resume`` continues an interrupted run.
+    Raises InputError when the file itself cannot be read.
+    """
+    path = Path(path)
+    if resume and out is None:
+        raise UsageError("--resume continues an interrupted run into its --out file; give --out")
+    text = _read_jsonl_input(path, max_mb, on_warning)
+    lines = list(jsonl_lines(text))
+    checkpoint = None
+    if out is not None:
+        stat = path.stat()
+        key = {"input": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+               "model": _model_key(classifier)}
+        checkpoint = Checkpoint(_partial_dir(Path(out)), ["out.jsonl"], resume, key=key,
+                                group=_group_size("STANCEKIT_LINE_GROUP", LINE_GROUP))
     sink = checkpoint.handles["out.jsonl"] if checkpoint else None
-    processed = failed = 0
-    for first, group in _groups(iter(lines), LINE_GROUP, checkpoint.done if checkpoint else 0):
+    counts = Counts(skipped=checkpoint.done if checkpoint else 0,
+                    failed_before=checkpoint.failed_before if checkpoint else 0)
+    group_size = checkpoint.group if checkpoint else _group_size("STANCEKIT_LINE_GROUP", LINE_GROUP)
+    for first, group in _groups(iter(lines), group_size, counts.skipped):
         records, texts = _parse_lines(path, group, on_error)
         proba = predict_proba(classifier, texts)
         k = 0
+        chunk = []
         for record in records:
-            if "error" not in record or "text" in record:
+            if isinstance(record, InputError):
+                counts.failed += 1
+                record = error_record(record)
+            else:
                 p = proba[k]
                 k += 1
                 record["stance"] = LABELS[int(p.argmax())]
                 record["probs"] = {label: round(float(x), 4) for label, x in zip(LABELS, p)}
-                processed += 1
-            else:
-                failed += 1
-            line = json.dumps(record, ensure_ascii=False) + "\n"
-            if sink is None:
-                print(line, end="")
-            else:
-                sink.write(line)
-        if checkpoint:
-            checkpoint.commit(first + len(group))
+                counts.processed += 1
+            chunk.append(json.dumps(record, ensure_ascii=False) + "\n")
+        if sink is None:
+            print("".join(chunk), end="", flush=True)
+        else:
+            sink.write("".join(chunk))
+            checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
     if checkpoint:
         checkpoint.close()
+        checkpoint.progress_path.unlink(missing_ok=True)
         os.replace(checkpoint.paths["out.jsonl"], out)
         checkpoint.discard()
-    return processed, failed
+    return counts
 
 
-def _parse_lines(path: Path, group: list[tuple[int, str]], on_error) -> tuple[list[dict], list[str]]:
+def _read_jsonl_input(path: Path, max_mb: float | None, on_warning) -> str:
+    if path.is_dir():
+        raise InputError(path, "is a folder; classify reads one .jsonl file")
+    if not path.exists():
+        raise InputError(path, "no such file or folder")
+    if path.suffix.lower() not in JSONL_SUFFIXES:
+        raise InputError(path, f"unknown file type {path.suffix or '(none)'!r}; classify reads a .jsonl file "
+                               "with one JSON object with a 'text' field per line")
+    try:
+        text, warnings = read_text(path, max_mb=max_mb)
+    except OSError as exc:
+        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from None
+    for note in warnings:
+        on_warning(f"{path}: {note}")
+    return text
+
+
+def _parse_lines(path: Path, group: list[tuple[int, str]], on_error) -> tuple[list, list[str]]:
+    """Records (dicts, or InputError for a line that cannot be used) and the texts to classify."""
     records, texts = [], []
     for lineno, line in group:
         try:
@@ -139,10 +230,12 @@ def _parse_lines(path: Path, group: list[tuple[int, str]], on_error) -> tuple[li
                 problem = f"'text' must be a string, got {type(record['text']).__name__}"
         except ValueError as exc:
             problem = f"malformed JSON: {exc.msg} (column {exc.colno})"
+        except RecursionError:
+            problem = "malformed JSON: nested too deeply"
         if problem:
             err = InputError(path, problem, lineno)
             on_error(str(err))
-            records.append(error_record(err))
+            records.append(err)
         else:
             records.append(record)
             texts.append(record["text"])
@@ -160,30 +253,48 @@ class CompareResult:
     failed: int
     tables: dict | None
     analysis: Analysis | None
+    skipped: int = 0
+    failed_before: int = 0
 
 
 def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: bool = False, max_mb=None,
                   on_error=lambda msg: None, on_warning=lambda msg: None, seed: int = 0) -> CompareResult:
-    """Stream articles through segment -> classify in groups, checkpointing, then aggregate and write."""
-    checkpoint = Checkpoint(Path(out) / ".partial", ["claims.jsonl", "docs.jsonl", "errors.jsonl"], resume)
+    """Stream articles through segment -> classify in groups, checkpointing, then aggregate and write.
+
+    Documents that cannot be read go to OUT/errors.jsonl (always written, empty when none).
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    key = {"paths": [str(Path(p).resolve()) for p in paths], "model": _model_key(classifier)}
+    checkpoint = Checkpoint(Path(out) / ".partial", ["claims.jsonl", "docs.jsonl", "errors.jsonl"], resume,
+                            group=_group_size("STANCEKIT_DOC_GROUP", DOC_GROUP), key=key)
+    counts = Counts(skipped=checkpoint.done, failed_before=checkpoint.failed_before)
     items = iter_articles(paths, max_mb=max_mb)
-    for first, group in _groups(items, DOC_GROUP, checkpoint.done):
+    for first, group in _groups(items, checkpoint.group, checkpoint.done):
         articles = []
         for item in group:
             if isinstance(item, InputError):
                 on_error(str(item))
+                counts.failed += 1
                 checkpoint.handles["errors.jsonl"].write(json.dumps(error_record(item), ensure_ascii=False) + "\n")
                 continue
-            for note in item.meta.get("warnings", []):
-                on_warning(f"{item.path}: {note}")
+            for line in warning_lines(item):
+                on_warning(line)
             articles.append(item)
         rows, documents = classify_articles(articles, classifier)
+        counts.processed += len(articles)
         for row in rows:
             checkpoint.handles["claims.jsonl"].write(json.dumps(row, ensure_ascii=False) + "\n")
         for doc in documents:
             checkpoint.handles["docs.jsonl"].write(json.dumps(doc, ensure_ascii=False) + "\n")
-        checkpoint.commit(first + len(group))
+        checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
     checkpoint.close()
+    if checkpoint.done == 0:
+        checkpoint.discard()
+        _remove_if_empty(Path(out))
+        raise UsageError(f"no articles found in {', '.join(str(p) for p in paths)}: "
+                         "expected .txt, .html, .htm or .jsonl files")
     claims = _read_claims(checkpoint.paths["claims.jsonl"])
     documents = _read_jsonl(checkpoint.paths["docs.jsonl"])
     errors = _read_jsonl(checkpoint.paths["errors.jsonl"])
@@ -195,7 +306,14 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
 
     write_text_atomic(Path(out) / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
     checkpoint.discard()
-    return CompareResult(len(documents), len(errors), tables, analysis)
+    return CompareResult(counts.processed, counts.failed, tables, analysis, counts.skipped, counts.failed_before)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _read_jsonl(path: Path) -> list[dict]:

@@ -1,33 +1,53 @@
 """The ``stancekit`` command: thin subcommands over the library's functions.
 
 Input problems are reported one line each (file, line, problem) and never stop the other inputs;
-the exit status is 2 when any input or argument was bad, 0 otherwise.
+every run ends with a summary line on stderr ("N processed, N skipped, N failed"). The exit status
+is 2 when any input, argument or model was bad, 1 for an unexpected error (a bug), 0 otherwise.
+Tracebacks are shown only with ``stancekit --debug``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import InputError, StancekitError, UsageError
+from .errors import InputError, ModelError, StancekitError, UsageError
 from .io import iter_articles
-from .outputs import AtomicWriter, error_record
+from .outputs import AtomicWriter, error_record, warning_lines
 
 
 class _Command(click.Group):
-    """Turns stancekit's own errors into one-line messages with exit status 2 (tracebacks with --debug)."""
+    """Turns errors into one-line messages (tracebacks only with --debug).
+
+    Exit status 2 for stancekit's own errors (bad input, arguments or model) and for files that
+    cannot be read or written; 1 for anything unexpected, which is a bug worth reporting.
+    """
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except StancekitError as err:
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as err:
             if ctx.params.get("debug"):
                 raise
-            click.echo(f"error: {err}", err=True)
-            ctx.exit(2)
+            click.echo(f"error: {_one_line(err)}", err=True)
+            ctx.exit(2 if isinstance(err, (StancekitError, OSError)) else 1)
+
+
+def _one_line(err: Exception) -> str:
+    if isinstance(err, StancekitError):
+        text = str(err)
+    elif isinstance(err, OSError):
+        text = f"{err.filename}: {err.strerror or err}" if err.filename is not None else str(err.strerror or err)
+    else:
+        text = f"unexpected {type(err).__name__}: {err} (run 'stancekit --debug ...' for the traceback)"
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
 
 
 @click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,6 +88,7 @@ def segment(paths: tuple[Path, ...], out: Path | None, claims_only: bool, max_mb
                 record = {"doc_id": item.doc_id, "source": item.source, **seg.to_dict()}
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
             tally.processed += 1
+        _require_documents(tally, paths)
     tally.finish()
 
 
@@ -79,19 +100,31 @@ _MODEL_HELP = "Classifier: 'transformer' (default, shipped), 'tfidf', 'similarit
 @click.option("--model", default=None, help=_MODEL_HELP)
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Output JSONL (default: stdout).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run into the same --out file.")
-def classify(input_path: Path, model: str | None, out: Path | None, resume: bool) -> None:
+@click.option("--max-mb", type=float, default=None, help="Largest input file in MB (default 20).")
+def classify(input_path: Path, model: str | None, out: Path | None, resume: bool, max_mb: float | None) -> None:
     """Add stance and probabilities to every line of a JSONL file of claims.
 
     Each input line needs a "text" field; it is written back unchanged with "stance"
     (favor / against / none) and "probs" ({label: probability}) added. A line that cannot be
-    read becomes an error record ({"line", "error"}), so output lines match input lines.
+    read becomes an error record ({"path", "line", "error"}), so output lines match the
+    non-blank input lines.
     """
     from .batch import classify_jsonl
 
+    if resume and out is None:
+        raise UsageError("--resume continues an interrupted run into its --out file; give --out")
     classifier = _load_model(model)
     tally = _Tally()
-    tally.processed, tally.failed = classify_jsonl(input_path, classifier, out=out, resume=resume,
-                                                   on_error=lambda msg: click.echo(f"error: {msg}", err=True))
+    try:
+        counts = classify_jsonl(input_path, classifier, out=out, resume=resume, max_mb=max_mb,
+                                on_error=_echo_error, on_warning=_echo_warning)
+    except InputError as err:  # the file itself: nothing to write, one line and the summary
+        if click.get_current_context().find_root().params.get("debug"):
+            raise
+        _echo_error(str(err))
+        tally.failed = 1
+    else:
+        tally.add(counts)
     tally.finish()
 
 
@@ -106,7 +139,8 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
     """Compare sources side by side: stance shares, net stance with intervals, evidence.
 
     Prints the table and writes OUT/sources.csv, OUT/claims.jsonl and OUT/report.html
-    (self-contained: open it in any browser, offline).
+    (self-contained: open it in any browser, offline), and OUT/errors.jsonl with one record per
+    document that could not be read. An interrupted run continues with --resume.
     """
     from .batch import compare_paths
     from .report import print_table
@@ -114,12 +148,16 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
     classifier = _load_model(model)
     tally = _Tally()
     result = compare_paths(paths, classifier, out=out, resume=resume, max_mb=max_mb,
-                           on_error=lambda msg: click.echo(f"error: {msg}", err=True),
-                           on_warning=lambda msg: click.echo(f"warning: {msg}", err=True))
-    tally.processed, tally.failed = result.processed, result.failed
+                           on_error=_echo_error, on_warning=_echo_warning)
+    tally.add(result)
     if result.tables is not None:
         print_table(result.tables["by_source"])
         click.echo(f"wrote {out / 'sources.csv'}, {out / 'claims.jsonl'}, {out / 'report.html'}", err=True)
+    elif tally.processed + tally.skipped - tally.failed_before:
+        click.echo("warning: no claims found in the articles; sources.csv, claims.jsonl and report.html "
+                   "were not written", err=True)
+    if tally.failed or tally.failed_before:
+        click.echo(f"wrote {out / 'errors.jsonl'} (one record per document that could not be read)", err=True)
     tally.finish()
 
 
@@ -168,32 +206,87 @@ def train(config_path: Path, out: Path) -> None:
     click.echo(f"saved model to {out}", err=True)
 
 
-def _load_model(name: str | None):
-    from .classifiers import load_classifier
+_SPEC = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
+
+def _load_model(name: str | None):
+    """The classifier named by --model, or a ModelError saying what is wrong with the name."""
+    from .classifiers import load_classifier
+    from .classifiers.transformer import CHECKSUMS, CONFIG, verify_checksums
+
+    path = Path(name) if name else None
+    if path is not None and path.is_dir() and not (path / CONFIG).exists():
+        if (path / CHECKSUMS).exists():
+            verify_checksums(path)  # names the missing or changed file
+        raise ModelError(f"{path}: not a model folder (no {CONFIG}); use a folder saved by 'stancekit train'")
+    if name and ":" in name and not path.exists():
+        if not _SPEC.match(name):
+            raise ModelError(f"bad classifier {name!r}: expected module:attr, for example "
+                             "mypackage.models:MyClassifier")
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.insert(0, os.getcwd())  # like `python -m`: modules in the working folder can be named
+        try:
+            classifier = load_classifier(name)
+        except StancekitError:
+            raise
+        except Exception as exc:  # the user's module failed while importing or building
+            raise ModelError(f"cannot load classifier {name!r}: {type(exc).__name__}: {exc}") from exc
+        if isinstance(classifier, type):  # a class was named: use an instance of it
+            try:
+                classifier = classifier()
+            except Exception as exc:
+                raise ModelError(f"cannot create classifier {name!r}: {type(exc).__name__}: {exc}") from exc
+        return classifier
     return load_classifier(name)
 
 
+def _echo_error(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+
+
+def _echo_warning(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def _require_documents(tally: _Tally, paths) -> None:
+    if not (tally.processed or tally.skipped or tally.failed):
+        raise UsageError(f"no articles found in {', '.join(str(p) for p in paths)}: "
+                         "expected .txt, .html, .htm or .jsonl files")
+
+
 class _Tally:
-    """Counts documents processed and failed, reports each failure on one line, sets the exit status."""
+    """Counts documents processed, skipped and failed, reports each failure on one line, sets the exit status.
+
+    skipped: finished by an interrupted earlier run and not redone (--resume). The exit status is 2
+    when any document failed, in this run or in the run it resumes.
+    """
 
     def __init__(self) -> None:
-        self.processed = self.failed = self.skipped = 0
+        self.processed = self.failed = self.skipped = self.failed_before = 0
+
+    def add(self, counts) -> None:
+        self.processed += counts.processed
+        self.failed += counts.failed
+        self.skipped += counts.skipped
+        self.failed_before += counts.failed_before
 
     def skip_error(self, item, sink=None) -> bool:
         if isinstance(item, InputError):
             self.failed += 1
-            click.echo(f"error: {item}", err=True)
+            _echo_error(str(item))
             if sink is not None:
                 sink.write(json.dumps(error_record(item), ensure_ascii=False) + "\n")
             return True
-        for note in item.meta.get("warnings", []):
-            click.echo(f"warning: {item.path}: {note}", err=True)
+        for line in warning_lines(item):
+            _echo_warning(line)
         return False
 
     def finish(self) -> None:
+        if self.failed_before:
+            _echo_warning(f"{self.failed_before} of the {self.skipped} documents finished before --resume "
+                          "could not be read; their error records are in the output")
         click.echo(f"{self.processed} processed, {self.skipped} skipped, {self.failed} failed", err=True)
-        if self.failed:
+        if self.failed or self.failed_before:
             sys.exit(2)
 
 

@@ -88,6 +88,12 @@ def _decode(path: Path, data: bytes) -> tuple[str, list[str]]:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data).best()
+        # Encodings that read equally well are ranked arbitrarily (Latin-1 text can come out as
+        # cp1250 or even big5); Windows-1252 is the usual legacy encoding of English pages, so it
+        # wins whenever it reads no worse.
+        western = from_bytes(data, cp_isolation=["cp1252"]).best()
+        if western is not None and (best is None or western.chaos <= best.chaos):
+            best = western
         if best is None or best.encoding is None:
             raise InputError(path, f"not UTF-8 text (invalid byte at offset {exc.start}) "
                                    "and no other encoding fits; convert it to UTF-8") from None
@@ -120,9 +126,18 @@ def _iter_manifest(manifest: Path, limit: float) -> Iterator[Article | InputErro
     except (ValueError, UnicodeDecodeError) as exc:
         yield InputError(manifest, f"unreadable corpus manifest: {exc}")
         return
+    except RecursionError:
+        yield InputError(manifest, "unreadable corpus manifest: nested too deeply")
+        return
+    except OSError as exc:
+        yield InputError(manifest, f"cannot read file: {exc.strerror or exc}")
+        return
     for i, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or "file" not in entry:
             yield InputError(manifest, f"entry {i} has no 'file' field")
+            continue
+        if not isinstance(entry["file"], str) or not entry["file"].strip():
+            yield InputError(manifest, f"entry {i}: 'file' must be a file name, got {entry['file']!r}")
             continue
         yield from _iter_file(manifest.parent / entry["file"], limit, entry)
 
@@ -133,6 +148,9 @@ def _iter_file(path: Path, limit: float, meta: dict) -> Iterator[Article | Input
         text, warnings = read_text(path, max_mb=limit)
     except InputError as err:
         yield err
+        return
+    except FileNotFoundError:
+        yield InputError(path, "no such file or folder")
         return
     except OSError as exc:
         yield InputError(path, f"cannot read file: {exc.strerror or exc}")
@@ -150,14 +168,26 @@ def _iter_file(path: Path, limit: float, meta: dict) -> Iterator[Article | Input
                                                 "title": title, "date": date, **meta})
 
 
+def jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) for the non-blank lines of JSON Lines text.
+
+    Lines end at "\n" only: ``str.splitlines`` would also cut at U+2028, U+0085 and other
+    characters that JSON allows unescaped inside strings.
+    """
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            yield lineno, line
+
+
 def _iter_jsonl(path: Path, text: str, warnings: list[str]) -> Iterator[Article | InputError]:
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    for lineno, line in jsonl_lines(text):
         try:
             record = json.loads(line)
         except ValueError as exc:
             yield InputError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", lineno)
+            continue
+        except RecursionError:
+            yield InputError(path, "malformed JSON: nested too deeply", lineno)
             continue
         if not isinstance(record, dict):
             yield InputError(path, f"expected a JSON object, got {type(record).__name__}", lineno)
@@ -172,6 +202,7 @@ def _iter_jsonl(path: Path, text: str, warnings: list[str]) -> Iterator[Article 
         else:
             meta = {"doc_id": f"{path.stem}:{lineno}", "source": path.stem, **record}
             yield _make_article(path, body, warnings, meta, lineno)
+            warnings = []  # a note about the whole file (its encoding) goes with its first article only
 
 
 def _make_article(path: Path, text: str, warnings: list[str], meta: dict,
@@ -192,8 +223,9 @@ def _extract_html(html: str) -> tuple[str, str | None, str | None]:
     """Main text, title and date of a web page; navigation, scripts and comments dropped."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, include_comments=False, include_tables=False,
-                                      with_metadata=True, as_dict=True)
+    doc = trafilatura.bare_extraction(html, include_comments=False, include_tables=False, with_metadata=True)
+    if doc is not None and not isinstance(doc, dict):
+        doc = doc.as_dict()
     if doc and (doc.get("text") or "").strip():
         return doc["text"], doc.get("title"), doc.get("date")
     return trafilatura.html2txt(html) or "", None, None

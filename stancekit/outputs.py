@@ -11,7 +11,13 @@ from .errors import InputError
 
 
 class AtomicWriter:
-    """A text sink that appears at ``path`` only when complete; ``None`` writes to stdout."""
+    """A text sink that appears at ``path`` only when complete; ``None`` writes to stdout.
+
+    The text goes to a temporary file in the same folder, which is flushed to disk, given the
+    permissions a newly created file gets (``0o666`` less the umask; ``mkstemp`` makes it ``0o600``)
+    and renamed over ``path``. If the block raises, the temporary file is removed and ``path``
+    is left as it was.
+    """
 
     def __init__(self, path: str | os.PathLike | None, *, append_from: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else None
@@ -23,7 +29,7 @@ class AtomicWriter:
         if self.path is None:
             return sys.stdout
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         if self._append_from is not None:
             self._handle.write(Path(self._append_from).read_text(encoding="utf-8"))
@@ -32,12 +38,29 @@ class AtomicWriter:
     def __exit__(self, exc_type, exc, tb):
         if self._handle is None:
             return False
-        self._handle.close()
-        if exc_type is None:
-            os.replace(self._tmp, self.path)
-        else:
-            os.unlink(self._tmp)
+        handle, self._handle = self._handle, None
+        try:
+            if exc_type is None:
+                handle.flush()
+                os.fsync(handle.fileno())
+                os.chmod(self._tmp, 0o666 & ~_umask())
+                handle.close()
+                os.replace(self._tmp, self.path)
+                return False
+        except BaseException:
+            handle.close()
+            Path(self._tmp).unlink(missing_ok=True)
+            raise
+        handle.close()
+        Path(self._tmp).unlink(missing_ok=True)
         return False
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -52,3 +75,10 @@ def error_record(err: InputError) -> dict:
     if err.line is not None:
         record["line"] = err.line
     return record
+
+
+def warning_lines(article) -> list[str]:
+    """The article's warnings as ``path: note`` lines (``path:line: note`` for a JSONL record)."""
+    line = article.meta.get("line")
+    where = f"{article.path}:{line}" if line is not None else str(article.path)
+    return [f"{where}: {note}" for note in article.meta.get("warnings", [])]

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 class TrainConfig:
     """What to train on and how; every field has a default so ``{}`` is a valid config."""
 
+    classifier: str = "transformer"
     seed: int = 0
     epochs: int = 4
     learning_rate: float = 5e-5
@@ -65,14 +66,22 @@ def training_examples(config: TrainConfig) -> tuple[list[str], list[str]]:
 
 
 def train(config: TrainConfig, out_dir: str | os.PathLike):
-    """Fine-tune the packaged MiniLM per ``config`` and save it (weights, config, checksums) to ``out_dir``."""
-    from .classifiers.transformer import TransformerClassifier
+    """Train the configured classifier (fine-tuned MiniLM, or the TF-IDF baseline) and save it to ``out_dir``."""
+    from .classifiers import TfidfClassifier, TransformerClassifier
 
     texts, labels = training_examples(config)
-    log.info("training on %d claims", len(texts))
-    params = {k: v for k, v in asdict(config).items()
-              if k not in {"use_corpus", "use_seeds", "exclude_docs", "extra_data"}}
-    classifier = TransformerClassifier(**params).fit(texts, labels)
-    out = classifier.save(out_dir)
-    (Path(out) / "train_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
+    log.info("training %s on %d claims", config.classifier, len(texts))
+    out = Path(out_dir)
+    if config.classifier == "tfidf":
+        classifier = TfidfClassifier(seed=config.seed).fit(texts, labels)
+        classifier.save(out / "tfidf.skops")
+    elif config.classifier == "transformer":
+        params = {k: v for k, v in asdict(config).items()
+                  if k not in {"classifier", "use_corpus", "use_seeds", "exclude_docs", "extra_data"}}
+        classifier = TransformerClassifier(**params).fit(texts, labels)
+        classifier.save(out)
+    else:
+        raise UsageError(f"unknown classifier {config.classifier!r} in the training config; "
+                         "use 'transformer' or 'tfidf'")
+    (out / "train_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
     return classifier

@@ -142,13 +142,15 @@ def test_similarity_baseline_needs_no_training():
     assert proba.shape == (3, 3) and np.allclose(proba.sum(axis=1), 1)
 
 
+#: Clear-cut seed claims per label. The shipped model was trained on all seed articles, so this checks
+#: that the shipped artifact loads and predicts sensibly; accuracy is measured leave-one-source-out
+#: in benchmarks/accuracy.py.
 UNAMBIGUOUS = {
     "favor": ["And when your fellow law enforcement brothers and sisters are putting out a call for help, "
               "you don’t stand down.",
               "That in itself is outrageous.",
               "It’s all self-defeating, and sadly it’s lost on far too many people in leadership positions."],
-    "against": ["State law enforcement is increasingly presenting itself as an answer to federal impunity for "
-                "civil rights violations.",
+    "against": ["That leaves state and local prosecution as the only legal remedy for crimes by federal agents.",
                 "“If an ICE officer assaults a New Yorker, that officer must be arrested and prosecuted by state "
                 "and local authorities,” she said in a statement posted to X.",
                 "The increasing reliance on local law enforcement for immigration enforcement has raised concerns "

@@ -41,7 +41,8 @@ class TfidfClassifier(ClassifierMixin):
         from sklearn.pipeline import make_pipeline
 
         self.pipeline_ = make_pipeline(
-            TfidfVectorizer(ngram_range=self.ngram_range, sublinear_tf=True, min_df=1),
+            TfidfVectorizer(ngram_range=self.ngram_range, sublinear_tf=True, min_df=2, max_features=10000,
+                            dtype=np.float32),
             LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000, random_state=self.seed))
         self.pipeline_.fit(list(texts), list(labels))
         return self
@@ -57,6 +58,11 @@ class TfidfClassifier(ClassifierMixin):
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        vectorizer = self.pipeline_[0]
+        if hasattr(vectorizer, "stop_words_"):  # only records pruned terms; not needed to predict
+            del vectorizer.stop_words_
+        # plain ints keep skops from writing one array file per vocabulary entry
+        vectorizer.vocabulary_ = {term: int(i) for term, i in vectorizer.vocabulary_.items()}
         sio.dump(self.pipeline_, path)
         return path
 

@@ -26,7 +26,9 @@ def load_classifier(name: str | None = None, *, backend: str = "auto") -> Stance
     if name == "similarity":
         return EmbeddingSimilarityClassifier().fit()
     path = Path(name)
-    if path.is_dir() and (path / CONFIG).exists():
+    if path.is_dir():
+        if not (path / CONFIG).exists():
+            raise ModelError(f"{path}: not a stancekit model folder (no {CONFIG})")
         return TransformerClassifier.load(path, backend=backend)
     if path.suffix == ".skops":
         return TfidfClassifier.load(path)
@@ -50,14 +52,16 @@ def make_trainable(name: str, **params):
 
 def _import_classifier(spec: str) -> StanceClassifier:
     module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ModelError(f"{spec!r}: expected module:attr, e.g. mypackage.models:MyClassifier")
     try:
         obj = getattr(importlib.import_module(module_name), attr)
     except ImportError as exc:
         raise ModelError(f"cannot import classifier module {module_name!r}: {exc}") from None
     except AttributeError:
         raise ModelError(f"module {module_name!r} has no attribute {attr!r}") from None
-    if not hasattr(obj, "predict_proba") and callable(obj):
-        obj = obj()
+    if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "predict_proba")):
+        obj = obj()  # a class or factory: build the classifier
     try:
         return check_classifier(obj)
     except TypeError as exc:

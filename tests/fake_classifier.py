@@ -1,0 +1,62 @@
+"""A tiny deterministic keyword classifier that follows the stancekit protocol (for CLI tests).
+
+``--model tests.fake_classifier:KeywordClassifier`` runs the whole CLI without the real model;
+``SlowClassifier`` sleeps a little per call so a test can kill a run midway.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+FAVOR_WORDS = ("honor", "cooperate", "support", "detainer", "should")
+AGAINST_WORDS = ("refuse", "sanctuary", "end", "oppose", "protect")
+
+
+class KeywordClassifier:
+    """Scores each text by counting favor and against keywords; no keywords leans to "none"."""
+
+    labels = ("favor", "against", "none")
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            low = text.lower()
+            favor = sum(low.count(w) for w in FAVOR_WORDS)
+            against = sum(low.count(w) for w in AGAINST_WORDS)
+            scores = np.array([favor, against, 1.0 + 0.01 * (len(text) % 7)], dtype=np.float64)
+            e = np.exp(scores - scores.max())
+            rows.append(e / e.sum())
+        return np.array(rows, dtype=np.float64).reshape(len(rows), 3)
+
+
+class SlowClassifier(KeywordClassifier):
+    """KeywordClassifier that sleeps STANCEKIT_TEST_DELAY seconds (default 0.05) per call, and appends
+    the number of texts of each call to the file STANCEKIT_TEST_CALL_LOG when that is set."""
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        time.sleep(float(os.environ.get("STANCEKIT_TEST_DELAY", "0.05")))
+        log = os.environ.get("STANCEKIT_TEST_CALL_LOG")
+        if log:
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"{len(texts)}\n")
+        return super().predict_proba(texts)
+
+
+class FailingClassifier(KeywordClassifier):
+    """A classifier with a bug: predict_proba raises."""
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        raise RuntimeError("boom")
+
+
+class WrongLabels(KeywordClassifier):
+    """Breaks the protocol: labels that are not favor/against/none."""
+
+    labels = ("yes", "no", "maybe")
+
+
+NOT_A_CLASSIFIER = 42
