@@ -19,7 +19,7 @@ import pandas as pd
 from .classifiers.base import StanceClassifier
 from .errors import InputError, UsageError
 from .io import JSONL_SUFFIXES, iter_articles, jsonl_lines, read_text
-from .outputs import error_record, warning_lines
+from .outputs import AtomicWriter, error_record, write_text_atomic, warning_lines
 from .pipeline import CLAIM_COLUMNS, Analysis, classify_articles, predict_proba
 from .schema import LABELS
 
@@ -295,18 +295,61 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
         _remove_if_empty(Path(out))
         raise UsageError(f"no articles found in {', '.join(str(p) for p in paths)}: "
                          "expected .txt, .html, .htm or .jsonl files")
-    claims = _read_claims(checkpoint.paths["claims.jsonl"])
-    documents = _read_jsonl(checkpoint.paths["docs.jsonl"])
+    tables = _write_outputs(Path(out), checkpoint, seed)
     errors = _read_jsonl(checkpoint.paths["errors.jsonl"])
-    analysis = Analysis(claims, documents[:DRILL_DOWN_LIMIT], [], seed)
-    tables = analysis.tables() if len(claims) else None
-    if tables is not None:
-        analysis.write(out, tables)
-    from .outputs import write_text_atomic
-
     write_text_atomic(Path(out) / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
     checkpoint.discard()
-    return CompareResult(counts.processed, counts.failed, tables, analysis, counts.skipped, counts.failed_before)
+    return CompareResult(counts.processed, counts.failed, tables, None, counts.skipped, counts.failed_before)
+
+
+def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
+    """Aggregate from a compact claims table (no texts) and stream claims.jsonl from the partial file,
+    so memory stays flat however many articles were compared."""
+    from .report import build_tables, claim_line, render_html, sources_csv
+
+    claims = _compact_claims(checkpoint.paths["claims.jsonl"])
+    if not len(claims):
+        return None
+    tables = build_tables(claims, seed=seed)
+    tables["evidence"] = _with_texts(tables["evidence"], checkpoint.paths["claims.jsonl"])
+    with open(checkpoint.paths["docs.jsonl"], encoding="utf-8") as handle:
+        documents = [json.loads(line) for line in islice(handle, DRILL_DOWN_LIMIT)]
+    write_text_atomic(out / "sources.csv", sources_csv(tables["by_source"]))
+    with AtomicWriter(out / "claims.jsonl") as sink, open(checkpoint.paths["claims.jsonl"], encoding="utf-8") as rows:
+        for line in rows:
+            sink.write(claim_line(json.loads(line)))
+    write_text_atomic(out / "report.html", render_html(claims, documents, tables))
+    return tables
+
+
+def _compact_claims(path: Path) -> pd.DataFrame:
+    """Every claim without its text: string columns as categoricals, numbers as numbers."""
+    columns: dict[str, list] = {c: [] for c in CLAIM_COLUMNS if c != "text"}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            for name, values in columns.items():
+                values.append(row[name])
+    frame = pd.DataFrame({name: pd.Categorical(values) if name in ("doc_id", "source", "speaker", "stance")
+                          else values for name, values in columns.items()})
+    for name in ("doc_id", "source", "speaker", "stance"):  # plain strings, as the aggregates expect
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    frame.insert(CLAIM_COLUMNS.index("text"), "text", "")
+    return frame
+
+
+def _with_texts(evidence: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Fill the evidence table's texts from the partial claims file (one pass)."""
+    wanted = {(row.doc_id, int(row.seg_id)) for row in evidence.itertuples(index=False)}
+    texts = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            if (row["doc_id"], row["seg_id"]) in wanted:
+                texts[(row["doc_id"], row["seg_id"])] = row["text"]
+    evidence = evidence.copy()
+    evidence["text"] = [texts[(row.doc_id, int(row.seg_id))] for row in evidence.itertuples(index=False)]
+    return evidence
 
 
 def _remove_if_empty(folder: Path) -> None:
@@ -321,5 +364,3 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def _read_claims(path: Path) -> pd.DataFrame:
-    return pd.DataFrame(_read_jsonl(path), columns=CLAIM_COLUMNS)

@@ -92,17 +92,19 @@ def sources_csv(by_source_table: pd.DataFrame) -> str:
 
 
 def claims_jsonl(claims: pd.DataFrame) -> str:
-    """One JSON line per claim, ordered by (doc_id, seg_id), probabilities rounded to 4 decimals."""
-    lines = []
-    for row in claims.sort_values(["doc_id", "seg_id"], kind="mergesort").itertuples(index=False):
-        record = {
-            "doc_id": row.doc_id, "source": row.source, "seg_id": int(row.seg_id),
-            "start": int(row.start), "end": int(row.end), "text": row.text,
-            "speaker": _none_if_missing(row.speaker), "stance": row.stance,
-            "probs": {label: _round4(getattr(row, f"p_{label}")) for label in LABELS},
-        }
-        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
-    return "".join(lines)
+    """One JSON line per claim, in the frame's (input) order, probabilities rounded to 4 decimals."""
+    return "".join(claim_line(row._asdict()) for row in claims.itertuples(index=False))
+
+
+def claim_line(row: dict) -> str:
+    """The claims.jsonl line of one claim row (CLAIM_COLUMNS keys)."""
+    record = {
+        "doc_id": row["doc_id"], "source": row["source"], "seg_id": int(row["seg_id"]),
+        "start": int(row["start"]), "end": int(row["end"]), "text": row["text"],
+        "speaker": _none_if_missing(row["speaker"]), "stance": row["stance"],
+        "probs": {label: _round4(row[f"p_{label}"]) for label in LABELS},
+    }
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def render_html(claims: pd.DataFrame, articles: list[dict], tables: dict) -> str:
