@@ -44,6 +44,28 @@ def shipped_or_trained(name: str, corpus, seeds):
                                     list(corpus["stance"]) + list(seeds["stance"]))
 
 
+def held_out_sources(loso, seeds) -> list[dict]:
+    """Per-source net stance from the held-out predictions beside the same figure from the gold labels."""
+    import pandas as pd
+
+    from stancekit.aggregate import by_source
+
+    rows = []
+    for record, pred in zip(seeds, loso.predictions):
+        base = {"doc_id": record["doc_id"], "source": record["source"], "seg_id": record["seg_id"],
+                "start": record["start"], "end": record["end"], "text": record["text"], "speaker": record["speaker"]}
+        rows.append({**base, "kind": "predicted", "stance": pred["pred"],
+                     **{f"p_{k}": v for k, v in pred["probs"].items()}})
+        rows.append({**base, "kind": "gold", "stance": record["stance"],
+                     **{f"p_{k}": float(k == record["stance"]) for k in pred["probs"]}})
+    frame = pd.DataFrame(rows)
+    table = []
+    for kind in ("gold", "predicted"):
+        for row in by_source(frame[frame["kind"] == kind].drop(columns="kind"), n_boot=1000).to_dict("records"):
+            table.append({"kind": kind, **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}})
+    return table
+
+
 def run(names: list[str], parts: list[str], params: dict) -> dict:
     """Evaluate each classifier on the requested parts, merging into the saved results file."""
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -53,8 +75,9 @@ def run(names: list[str], parts: list[str], params: dict) -> dict:
         kwargs = params if name == "transformer" else {}
         entry = results.setdefault(name, {})
         if "loso" in parts:
-            entry["loso_seeds"] = summary(evaluate_loso(lambda: make_trainable(name, **kwargs), seeds=seeds,
-                                                        training=corpus, name=name))
+            loso = evaluate_loso(lambda: make_trainable(name, **kwargs), seeds=seeds, training=corpus, name=name)
+            entry["loso_seeds"] = summary(loso)
+            entry["loso_by_source"] = held_out_sources(loso, seeds)
         if "procon" in parts:
             procon = load_labeled(SHARED / "procon-ice" / "eval.jsonl")
             entry["procon_ice"] = summary(evaluate(shipped_or_trained(name, corpus, seeds), procon, name=name))
@@ -99,6 +122,16 @@ def markdown(results: dict) -> str:
                 "| classifier | macro-F1 | accuracy |", "|---|---|---|"]
         out += [f"| {name} | {cell(r['gwsd']['macro_f1'])} | {cell(r['gwsd']['accuracy'])} |"
                 for name, r in results.items() if "gwsd" in r]
+    held = results.get("transformer", {}).get("loso_by_source")
+    if held:
+        out += ["", "### Per-source net stance: gold labels vs held-out transformer predictions", "",
+                "| source | gold net | predicted net (held out) [95% CI] | predicted favor / against / none |",
+                "|---|---|---|---|"]
+        gold = {r["source"]: r for r in held if r["kind"] == "gold"}
+        for r in (r for r in held if r["kind"] == "predicted"):
+            out.append(f"| {r['source']} | {gold[r['source']]['net_stance']:+.2f} | {r['net_stance']:+.2f} "
+                       f"[{r['ci_low']:+.2f}, {r['ci_high']:+.2f}] | "
+                       f"{r['favor']:.0%} / {r['against']:.0%} / {r['none']:.0%} |")
     return "\n".join(out) + "\n"
 
 

@@ -10,13 +10,16 @@ import os as _os
 _os.environ.setdefault("HF_HUB_OFFLINE", "1")
 _os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from .classifiers import load_classifier
 from .errors import InputError, ModelError, StancekitError
+from .evaluate import evaluate
 from .io import iter_articles, load_articles
+from .pipeline import Analysis, analyze
 from .schema import LABELS, TARGET, Article, Segment
 from .segment import segment
 
 __all__ = [
-    "LABELS", "TARGET", "Article", "Segment", "InputError", "ModelError", "StancekitError",
-    "iter_articles", "load_articles", "segment",
+    "LABELS", "TARGET", "Article", "Segment", "Analysis", "InputError", "ModelError", "StancekitError",
+    "analyze", "evaluate", "iter_articles", "load_articles", "load_classifier", "segment",
 ]
 __version__ = "0.1.0"

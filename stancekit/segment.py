@@ -90,23 +90,40 @@ def _sentence_spans(text: str, line_start: int, line_end: int) -> Iterator[tuple
     """Sentences of one line as (start, end) pairs that tile the line's non-whitespace text."""
     line = text[line_start:line_end]
     cuts = [0]
-    cursor = 0
-    for sentence in _pysbd().segment(line):
-        core = sentence.strip()
-        if not core:
-            continue
-        found = line.find(core, cursor)
-        if found < 0:  # pySBD altered the text; keep the boundaries found so far
-            break
-        if found > cuts[-1]:
-            cuts.append(found)
-        cursor = found + len(core)
+    for window_start, window_end in _windows(line):
+        window = line[window_start:window_end]
+        if window_start > cuts[-1]:
+            cuts.append(window_start)
+        cursor = 0
+        for sentence in _pysbd().segment(window):
+            core = sentence.strip()
+            if not core:
+                continue
+            found = window.find(core, cursor)
+            if found < 0:  # pySBD altered the text; keep the boundaries found so far
+                break
+            if window_start + found > cuts[-1]:
+                cuts.append(window_start + found)
+            cursor = found + len(core)
     cuts.append(len(line))
     for a, b in zip(cuts, cuts[1:]):
         for start, end in _split_inside_quotes(line, a, b):
             start, end = _strip(line, start, end)
             if start < end:
                 yield line_start + start, line_start + end
+
+
+def _windows(line: str, size: int = 2000) -> Iterator[tuple[int, int]]:
+    """pySBD slows down quadratically on very long lines: cut them after a sentence end near every
+    ``size`` characters (or at a space, or anywhere, when there is none)."""
+    start = 0
+    while len(line) - start > size:
+        chunk = line[start:start + size]
+        cut = max(chunk.rfind(". "), chunk.rfind("? "), chunk.rfind("! "))
+        cut = cut + 2 if cut > size // 2 else (chunk.rfind(" ") + 1 if chunk.rfind(" ") > size // 2 else size)
+        yield start, start + cut
+        start += cut
+    yield start, len(line)
 
 
 def _split_inside_quotes(line: str, start: int, end: int) -> Iterator[tuple[int, int]]:
