@@ -63,10 +63,12 @@ def synthetic_corpus(folder: Path, n_articles: int, seed: int = 0) -> Path:
 
 def run_cli(args: list[str]) -> dict:
     """Run `stancekit ARGS` in a fresh process; wall time and its peak RSS (MB)."""
-    probe = ("import resource, sys, time; from stancekit.cli import cli; t = time.perf_counter()\n"
+    # VmHWM is the peak RSS of this process's own memory map; ru_maxrss would also count the
+    # benchmark process's memory at fork time.
+    probe = ("import re, sys, time; from stancekit.cli import cli; t = time.perf_counter()\n"
              "try:\n    cli(args=sys.argv[1:], standalone_mode=False)\nfinally:\n"
-             "    print('BENCH', time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
-             " file=sys.stderr)")
+             "    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+             "    print('BENCH', time.perf_counter() - t, int(hwm) / 1024, file=sys.stderr)")
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - start

@@ -35,6 +35,8 @@ TABLE_KEYS: tuple[str, ...] = (
 COLORS: dict[str, str] = {"favor": "#2b8cbe", "against": "#d7301f", "none": "#bdbdbd"}
 
 _TOP_SPEAKERS = 15
+_MAX_HEATMAP = 30     # sources drawn in the divergence heat map (all are in the pairwise table)
+_MAX_ANNOTATED = 12   # heat maps larger than this are drawn without per-cell numbers
 
 
 def build_tables(claims: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0, k: int = 3) -> dict:
@@ -341,6 +343,7 @@ def _divergence_svg(matrix: pd.DataFrame) -> str:
     """Heat map of the pairwise Jensen-Shannon divergence matrix, each cell annotated with its value."""
     if matrix.empty:
         return '<p class="note">No claims.</p>'
+    matrix = matrix.iloc[:_MAX_HEATMAP, :_MAX_HEATMAP]  # beyond this a heat map is unreadable (and slow)
     n = len(matrix)
     fig, ax = _figure(n, width=min(8.0, 3.0 + 1.3 * n), height=1.4 + 0.55 * n)
     image = ax.imshow(matrix.to_numpy(), cmap="Purples", vmin=0.0, vmax=1.0, aspect="auto")
@@ -348,7 +351,7 @@ def _divergence_svg(matrix: pd.DataFrame) -> str:
     ax.set_yticks(range(n), labels=list(matrix.index))
     ax.spines[:].set_visible(False)
     ax.tick_params(length=0)
-    for i in range(n):
+    for i in range(n if n <= _MAX_ANNOTATED else 0):
         for j in range(n):
             value = matrix.iat[i, j]
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=9,
