@@ -1,7 +1,7 @@
 """Speed and memory of stancekit, stage by stage and end to end, against a plain transformers pipeline.
 
 Synthetic corpora of 100, 1,000 and 10,000 articles are built by resampling seed segments (30-50
-per article, 8 sources). Every timing is the median of --repeats runs (spread printed beside it).
+per article, 8 sources), as folders of .jsonl files of 500 articles each. Every timing is the median of --repeats runs (spread printed beside it).
 
     python benchmarks/speed.py            # full run (about 15 minutes on 2 cores)
     python benchmarks/speed.py --quick    # under a minute: seeds, 30 articles, 200 claims
@@ -41,24 +41,30 @@ def spread(runs: list[float]) -> str:
     return f"min {min(runs):.3f} s, max {max(runs):.3f} s over {len(runs)} runs"
 
 
-def synthetic_corpus(folder: Path, n_articles: int, seed: int = 0) -> Path:
-    """Write n_articles .jsonl records built from resampled seed segments (paragraphs of 3-5 sentences)."""
+def synthetic_corpus(folder: Path, n_articles: int, seed: int = 0, shard: int = 500) -> Path:
+    """A folder of .jsonl files (``shard`` articles each) built from resampled seed segments."""
     from stancekit import load_articles, segment
 
     segments = [s.text for a in load_articles(SEEDS) for s in segment(a.text)]
     rng = random.Random(seed)
-    path = folder / f"synthetic_{n_articles}.jsonl"
-    with open(path, "w", encoding="utf-8") as out:
-        for i in range(n_articles):
-            picked = [rng.choice(segments) for _ in range(rng.randint(30, 50))]
-            paragraphs, k = [], 0
-            while k < len(picked):
-                size = rng.randint(3, 5)
-                paragraphs.append(" ".join(picked[k:k + size]))
-                k += size
-            record = {"doc_id": f"syn-{i:05d}", "source": f"outlet-{i % 8}", "text": "\n\n".join(paragraphs)}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path
+    corpus = folder / f"synthetic_{n_articles}"
+    corpus.mkdir()
+    for first in range(0, n_articles, shard):
+        with open(corpus / f"part-{first // shard:04d}.jsonl", "w", encoding="utf-8") as out:
+            for i in range(first, min(first + shard, n_articles)):
+                out.write(json.dumps(_article(i, segments, rng), ensure_ascii=False) + "\n")
+    return corpus
+
+
+def _article(i: int, segments: list[str], rng: random.Random) -> dict:
+    """30-50 seed segments in paragraphs of 3-5 sentences, from one of 8 sources."""
+    picked = [rng.choice(segments) for _ in range(rng.randint(30, 50))]
+    paragraphs, k = [], 0
+    while k < len(picked):
+        size = rng.randint(3, 5)
+        paragraphs.append(" ".join(picked[k:k + size]))
+        k += size
+    return {"doc_id": f"syn-{i:05d}", "source": f"outlet-{i % 8}", "text": "\n\n".join(paragraphs)}
 
 
 def run_cli(args: list[str]) -> dict:
@@ -196,6 +202,7 @@ def main() -> None:
                                    "claims_per_s": n_claims / wall, "articles_per_s": n / wall,
                                    "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
             report["corpora"][str(n)] = entry
+            _save(report, args.quick)
             print(f"compare {n} articles ({n_claims} claims): {wall:.1f} s, {n_claims / wall:.0f} claims/s, "
                   f"{n / wall:.1f} articles/s, peak RSS {entry['end_to_end']['peak_rss_mb']:.0f} MB "
                   f"({spread([r['wall_s'] for r in runs])})", flush=True)
@@ -203,10 +210,14 @@ def main() -> None:
         a, b = (report["corpora"][k]["end_to_end"]["peak_rss_mb"] for k in ("1000", "10000"))
         report["rss_growth_1k_to_10k"] = b / a - 1
         print(f"peak RSS 1,000 -> 10,000 articles: {a:.0f} -> {b:.0f} MB ({(b / a - 1) * 100:+.1f}%)")
-    out = HERE / "results" / ("speed-quick.json" if args.quick else "speed.json")
+    print(f"saved {_save(report, args.quick)}")
+
+
+def _save(report: dict, quick: bool) -> Path:
+    out = HERE / "results" / ("speed-quick.json" if quick else "speed.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"saved {out}")
+    return out
 
 
 if __name__ == "__main__":

@@ -179,14 +179,16 @@ class TransformerClassifier(ClassifierMixin):
         out = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=backend == "bf16"):
             for batch in _length_batches(order, ids):
-                width = len(ids[batch[-1]])
-                input_ids = torch.zeros((len(batch), width), dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                width = _bucket(len(ids[batch[-1]]))
+                rows = _bucket(len(batch))  # padded rows too: few distinct shapes keep oneDNN's caches small
+                input_ids = torch.zeros((rows, width), dtype=torch.long)
+                mask = torch.zeros((rows, width), dtype=torch.long)
+                mask[len(batch):, 0] = 1  # padding rows attend to one token; their output is dropped
                 for row, i in enumerate(batch):
                     input_ids[row, :len(ids[i])] = torch.as_tensor(ids[i])
                     mask[row, :len(ids[i])] = 1
                 logits = model(input_ids=input_ids, attention_mask=mask).logits
-                out[batch] = logits.float().numpy()
+                out[batch] = logits[:len(batch)].float().numpy()
         return out
 
     def _model_for(self, backend: str):
@@ -294,12 +296,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _bucket(n: int, step: int = 8) -> int:
+    """``n`` rounded up to a multiple of ``step``: tensor shapes come from a small fixed set, so the
+    CPU kernels' per-shape caches stop growing on long runs (flat memory) and are reused (speed)."""
+    return -(-n // step) * step
+
+
 def _length_batches(order: list[int], ids: list[list[int]], max_batch: int = 64,
-                    max_tokens: int = 2048) -> list[list[int]]:
-    """Consecutive runs of the length-sorted order, capped by count and padded token budget."""
+                    max_tokens: int = 4096) -> list[list[int]]:
+    """Consecutive runs of the length-sorted order, one padded width each, capped by count and tokens."""
     batches, current = [], []
     for i in order:
-        if current and (len(current) >= max_batch or (len(current) + 1) * len(ids[i]) > max_tokens):
+        width = _bucket(len(ids[i]))
+        if current and (len(current) >= max_batch or (len(current) + 1) * width > max_tokens
+                        or width != _bucket(len(ids[current[0]]))):
             batches.append(current)
             current = []
         current.append(i)
