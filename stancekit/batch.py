@@ -20,7 +20,7 @@ from .classifiers.base import StanceClassifier
 from .errors import InputError, UsageError
 from .io import JSONL_SUFFIXES, iter_articles, jsonl_lines, read_text
 from .outputs import AtomicWriter, error_record, write_text_atomic, warning_lines
-from .pipeline import CLAIM_COLUMNS, Analysis, classify_articles, predict_proba
+from .pipeline import CLAIM_COLUMNS, classify_articles, predict_proba
 from .schema import LABELS
 
 
@@ -252,7 +252,6 @@ class CompareResult:
     processed: int
     failed: int
     tables: dict | None
-    analysis: Analysis | None
     skipped: int = 0
     failed_before: int = 0
 
@@ -299,7 +298,7 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
     errors = _read_jsonl(checkpoint.paths["errors.jsonl"])
     write_text_atomic(Path(out) / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
     checkpoint.discard()
-    return CompareResult(counts.processed, counts.failed, tables, None, counts.skipped, counts.failed_before)
+    return CompareResult(counts.processed, counts.failed, tables, counts.skipped, counts.failed_before)
 
 
 def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
