@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .classifiers.base import StanceClassifier
@@ -322,19 +323,42 @@ def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
 
 
 def _compact_claims(path: Path) -> pd.DataFrame:
-    """Every claim without its text: string columns as categoricals, numbers as numbers."""
-    columns: dict[str, list] = {c: [] for c in CLAIM_COLUMNS if c != "text"}
+    """Every claim without its text, gathered in typed arrays (strings as category codes) so the
+    table costs a few bytes per claim however many articles were compared."""
+    import array
+
+    strings = ("doc_id", "source", "speaker", "stance")
+    numbers = {"seg_id": "l", "start": "l", "end": "l", "p_favor": "d", "p_against": "d", "p_none": "d"}
+    codes = {name: array.array("l") for name in strings}
+    values = {name: array.array(kind) for name, kind in numbers.items()}
+    vocab: dict[str, dict] = {name: {} for name in strings}
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
-            for name, values in columns.items():
-                values.append(row[name])
-    frame = pd.DataFrame({name: pd.Categorical(values) if name in ("doc_id", "source", "speaker", "stance")
-                          else values for name, values in columns.items()})
-    for name in ("doc_id", "source", "speaker", "stance"):  # plain strings, as the aggregates expect
+            for name in strings:
+                codes[name].append(vocab[name].setdefault(row[name], len(vocab[name])))
+            for name in numbers:
+                values[name].append(row[name])
+    columns = {}
+    for name in CLAIM_COLUMNS:
+        if name in strings:
+            columns[name] = _categorical(codes[name], list(vocab[name]))
+        elif name in numbers:
+            columns[name] = np.frombuffer(values[name], dtype=np.int64 if numbers[name] == "l" else np.float64)
+    frame = pd.DataFrame(columns)
+    for name in strings:  # plain strings (None for no speaker), as the aggregates expect
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     frame.insert(CLAIM_COLUMNS.index("text"), "text", "")
-    return frame
+    return frame[CLAIM_COLUMNS]
+
+
+def _categorical(codes, categories: list) -> pd.Categorical:
+    """A Categorical from integer codes into ``categories``, where a None category means missing."""
+    kept = [c for c in categories if c is not None]
+    position = {c: i for i, c in enumerate(kept)}
+    remap = np.array([-1 if c is None else position[c] for c in categories], dtype=np.int64)
+    index = np.frombuffer(codes, dtype=np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
+    return pd.Categorical.from_codes(remap[index], categories=kept)
 
 
 def _with_texts(evidence: pd.DataFrame, path: Path) -> pd.DataFrame:
