@@ -60,8 +60,18 @@ def by_speaker(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 20
     quoted = claims[claims["speaker"].notna()]
     table = _table(quoted, ["speaker"], ("speaker", "n_docs", *STAT_COLUMNS),
                    weighted=weighted, n_boot=n_boot, seed=seed)
-    sources = quoted.groupby("speaker")["source"].agg(lambda s: ", ".join(sorted(set(s))))
-    table.insert(1, "sources", table["speaker"].map(sources).fillna(""))
+    sources = quoted.groupby("speaker")["source"].agg(source_list)
+    return speaker_table(table, table["speaker"].map(sources))
+
+
+def source_list(sources: pd.Series) -> str:
+    """The distinct sources of a speaker's claims, sorted and comma-separated."""
+    return ", ".join(sorted(set(sources)))
+
+
+def speaker_table(table: pd.DataFrame, sources) -> pd.DataFrame:
+    """Per-speaker aggregates with their ``sources`` added, most-quoted first."""
+    table.insert(1, "sources", pd.Series(list(sources), index=table.index, dtype=object).fillna(""))
     table = table.sort_values(["n_claims", "speaker"], ascending=[False, True], kind="mergesort")
     return table[list(SPEAKER_COLUMNS)].reset_index(drop=True)
 
@@ -90,10 +100,15 @@ def source_bootstraps(claims: pd.DataFrame, *, weighted: bool = False, n_boot: i
     _check(claims, n_boot)
     out = {}
     for source, rng, group in _groups(claims, ["source"], seed):
-        shares, values = _per_claim(group, weighted)
-        net = float(shares[0] - shares[1])
-        out[source] = (net, _bootstrap(group["doc_id"].to_numpy(), values, n_boot, rng))
+        out[source] = replicates(group, weighted, n_boot, rng)
     return out
+
+
+def replicates(group: pd.DataFrame, weighted: bool, n_boot: int,
+               rng: np.random.Generator) -> tuple[float, np.ndarray]:
+    """(net stance, its n_boot bootstrap replicates) for one group of claims."""
+    shares, values = _per_claim(group, weighted)
+    return float(shares[0] - shares[1]), _bootstrap(group["doc_id"].to_numpy(), values, n_boot, rng)
 
 
 def _table(claims: pd.DataFrame, keys: list[str], columns: tuple[str, ...], *,
@@ -101,9 +116,19 @@ def _table(claims: pd.DataFrame, keys: list[str], columns: tuple[str, ...], *,
     """Aggregate ``claims`` per group of ``keys`` into rows with ``columns``, groups in sorted order."""
     rows = []
     for key, rng, group in _groups(claims, keys, seed):
-        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
-        rows.append({**row, **_summary(group, weighted, n_boot, rng)})
+        rows.append({**key_fields(keys, key), **summarize(group, weighted, n_boot, rng)})
     return pd.DataFrame(rows, columns=list(columns))
+
+
+def key_fields(keys: list[str], key: Hashable) -> dict:
+    """{column: value} for one group key (a scalar for one column, a tuple for several)."""
+    return dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+
+
+def group_generator(seed: int, position: int) -> np.random.Generator:
+    """The bootstrap generator of the group at ``position`` in sorted key order: each group draws
+    independently of the others, so groups can be aggregated anywhere (see distributed.py)."""
+    return np.random.default_rng([seed, position])
 
 
 def _groups(claims: pd.DataFrame, keys: list[str],
@@ -111,11 +136,11 @@ def _groups(claims: pd.DataFrame, keys: list[str],
     """Groups in sorted key order, each with its own generator seeded by (seed, position)."""
     grouped = claims.groupby(keys if len(keys) > 1 else keys[0], sort=True, dropna=True)
     for i, (key, group) in enumerate(grouped):
-        yield key, np.random.default_rng([seed, i]), group
+        yield key, group_generator(seed, i), group
 
 
-def _summary(group: pd.DataFrame, weighted: bool, n_boot: int, rng: np.random.Generator) -> dict:
-    """Shares, net stance, interval and confidence for one group of claims."""
+def summarize(group: pd.DataFrame, weighted: bool, n_boot: int, rng: np.random.Generator) -> dict:
+    """Shares, net stance, interval and confidence for one group of claims (a row of by_source)."""
     shares, values = _per_claim(group, weighted)
     boot = _bootstrap(group["doc_id"].to_numpy(), values, n_boot, rng)
     low, high = np.percentile(boot, [2.5, 97.5])

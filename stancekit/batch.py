@@ -19,7 +19,8 @@ import pandas as pd
 
 from .classifiers.base import StanceClassifier
 from .errors import InputError, UsageError
-from .io import JSONL_SUFFIXES, iter_articles, jsonl_lines, read_text
+from .io import JSONL_SUFFIXES, InputFile, iter_inputs, jsonl_lines, read_input, read_text
+from .schema import Article
 from .outputs import AtomicWriter, error_record, write_text_atomic, warning_lines
 from .pipeline import CLAIM_COLUMNS, classify_articles, predict_proba
 from .schema import LABELS
@@ -31,6 +32,11 @@ LINE_GROUP = 512
 DOC_GROUP = 32
 #: Articles shown in the report's drill-down; every claim is still in claims.jsonl.
 DRILL_DOWN_LIMIT = 200
+#: A partition is a run of whole input files, up to this many bytes or files. It is the unit of work
+#: of ``compare --engine dask``, and groups never span two partitions, so a single-machine run and a
+#: cluster run classify the very same batches (bf16 probabilities shift slightly with the batch).
+PARTITION_BYTES = 4 << 20
+PARTITION_FILES = 256
 
 
 @dataclass
@@ -122,6 +128,49 @@ def _groups(items: Iterator, size: int, start: int) -> Iterator[tuple[int, list]
     while group := list(islice(items, size)):
         yield index, group
         index += len(group)
+
+
+def plan_partitions(paths) -> list[list[InputFile | InputError]]:
+    """The input files under ``paths``, in reading order, cut into partitions (see PARTITION_BYTES)."""
+    partitions, current, size = [], [], 0
+    for item in iter_inputs(paths):
+        weight = _file_size(item)
+        if current and (size + weight > PARTITION_BYTES or len(current) >= PARTITION_FILES):
+            partitions.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += weight
+    if current:
+        partitions.append(current)
+    return partitions
+
+
+def read_partition(partition: list[InputFile | InputError], max_mb=None) -> Iterator[Article | InputError]:
+    """The articles of one partition in order, and an InputError for each one that can't be read."""
+    for item in partition:
+        if isinstance(item, InputError):
+            yield item
+        else:
+            yield from read_input(item, max_mb=max_mb)
+
+
+def partition_groups(partitions: list, size: int, start: int = 0, max_mb=None) -> Iterator[tuple[int, list]]:
+    """(index of first item, items) for groups of up to ``size`` items that never span two partitions,
+    skipping the first ``start`` items (those an interrupted run finished)."""
+    index = 0
+    for partition in partitions:
+        items = read_partition(partition, max_mb)
+        while group := list(islice(items, size)):
+            if index >= start:
+                yield index, group
+            index += len(group)
+
+
+def _file_size(item: InputFile | InputError) -> int:
+    try:
+        return item.path.stat().st_size if isinstance(item, InputFile) else 0
+    except OSError:
+        return 0
 
 
 def _group_size(variable: str, default: int) -> int:
@@ -270,8 +319,7 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
     checkpoint = Checkpoint(Path(out) / ".partial", ["claims.jsonl", "docs.jsonl", "errors.jsonl"], resume,
                             group=_group_size("STANCEKIT_DOC_GROUP", DOC_GROUP), key=key)
     counts = Counts(skipped=checkpoint.done, failed_before=checkpoint.failed_before)
-    items = iter_articles(paths, max_mb=max_mb)
-    for first, group in _groups(items, checkpoint.group, checkpoint.done):
+    for first, group in partition_groups(plan_partitions(paths), checkpoint.group, checkpoint.done, max_mb):
         articles = []
         for item in group:
             if isinstance(item, InputError):
@@ -318,7 +366,8 @@ def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
     with AtomicWriter(out / "claims.jsonl") as sink, open(checkpoint.paths["claims.jsonl"], encoding="utf-8") as rows:
         for line in rows:
             sink.write(claim_line(json.loads(line)))
-    write_text_atomic(out / "report.html", render_html(claims, documents, tables))
+    write_text_atomic(out / "report.html", render_html(documents, tables, n_articles=claims["doc_id"].nunique(),
+                                                            n_claims=len(claims)))
     return tables
 
 

@@ -24,8 +24,11 @@ def jensen_shannon(p, q) -> float:
 
 def pairwise(claims: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Every pair of sources (a < b by name): net(a) - net(b) with a 95% bootstrap interval, and JSD."""
-    boots = source_bootstraps(claims, n_boot=n_boot, seed=seed)
-    shares = _shares(claims)
+    return pairwise_from(source_bootstraps(claims, n_boot=n_boot, seed=seed), _shares(claims))
+
+
+def pairwise_from(boots: dict[str, tuple[float, np.ndarray]], shares: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The pairwise table from each source's (net stance, bootstrap replicates) and label shares."""
     rows = []
     for a, b in combinations(sorted(boots), 2):
         diff_boot = boots[a][1] - boots[b][1]
@@ -38,7 +41,11 @@ def pairwise(claims: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.D
 
 def divergence_matrix(claims: pd.DataFrame) -> pd.DataFrame:
     """Square source x source matrix of Jensen-Shannon divergence between stance distributions."""
-    shares = _shares(claims)
+    return divergence_from(_shares(claims))
+
+
+def divergence_from(shares: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The divergence matrix from each source's label shares."""
     names = sorted(shares)
     values = [[jensen_shannon(shares[a], shares[b]) for b in names] for a in names]
     return pd.DataFrame(values, index=pd.Index(names, name="source"), columns=names, dtype=np.float64)
@@ -58,8 +65,13 @@ def ranking(by_source_table: pd.DataFrame) -> pd.DataFrame:
 
 def _shares(claims: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per source: the shares of favor/against/none claims (as in by_source)."""
-    table = by_source(claims, n_boot=1)
-    return {row.source: np.array([getattr(row, label) for label in LABELS]) for row in table.itertuples()}
+    return shares_of(by_source(claims, n_boot=1))
+
+
+def shares_of(by_source_table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per source: the favor/against/none shares of a by_source table."""
+    return {row.source: np.array([getattr(row, label) for label in LABELS])
+            for row in by_source_table.itertuples()}
 
 
 def _normalise(p) -> np.ndarray:

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import InputError
 from .schema import Article
@@ -32,23 +33,43 @@ _ENGLISH_WORDS = frozenset(
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+class InputFile(NamedTuple):
+    """One file to read, with its corpus manifest entry (empty when there is none)."""
+
+    path: Path
+    meta: dict
+
+
 def iter_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
                   max_mb: float | None = None) -> Iterator[Article | InputError]:
     """Yield every article under ``paths`` in a stable order, or an InputError for what can't be read."""
+    for item in iter_inputs(paths):
+        if isinstance(item, InputError):
+            yield item
+        else:
+            yield from read_input(item, max_mb=max_mb)
+
+
+def iter_inputs(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> Iterator[InputFile | InputError]:
+    """The files under ``paths`` in reading order, not yet read, or an InputError for a bad path."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    limit = DEFAULT_MAX_MB if max_mb is None else max_mb
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from _iter_folder(path, limit)
+            yield from _iter_folder(path)
         elif not path.exists():
             yield InputError(path, "no such file or folder")
         elif path.suffix.lower() not in KNOWN_SUFFIXES:
             yield InputError(path, f"unknown file type {path.suffix or '(none)'!r}; "
                                    "expected .txt, .html, .htm or .jsonl")
         else:
-            yield from _iter_file(path, limit, {})
+            yield InputFile(path, {})
+
+
+def read_input(item: InputFile, *, max_mb: float | None = None) -> Iterator[Article | InputError]:
+    """The articles of one input file (one per line of a .jsonl file), or InputErrors."""
+    return _iter_file(item.path, DEFAULT_MAX_MB if max_mb is None else max_mb, item.meta)
 
 
 def load_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
@@ -108,17 +129,17 @@ def looks_english(text: str) -> bool:
     return sum(w in _ENGLISH_WORDS for w in words) / len(words) >= 0.08
 
 
-def _iter_folder(folder: Path, limit: float) -> Iterator[Article | InputError]:
+def _iter_folder(folder: Path) -> Iterator[InputFile | InputError]:
     manifest = folder / MANIFEST
     if manifest.is_file():
-        yield from _iter_manifest(manifest, limit)
+        yield from _iter_manifest(manifest)
         return
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         if path.suffix.lower() in KNOWN_SUFFIXES and not any(part.startswith(".") for part in path.parts):
-            yield from _iter_file(path, limit, {})
+            yield InputFile(path, {})
 
 
-def _iter_manifest(manifest: Path, limit: float) -> Iterator[Article | InputError]:
+def _iter_manifest(manifest: Path) -> Iterator[InputFile | InputError]:
     try:
         entries = json.loads(manifest.read_text(encoding="utf-8"))
         if not isinstance(entries, list):
@@ -139,7 +160,7 @@ def _iter_manifest(manifest: Path, limit: float) -> Iterator[Article | InputErro
         if not isinstance(entry["file"], str) or not entry["file"].strip():
             yield InputError(manifest, f"entry {i}: 'file' must be a file name, got {entry['file']!r}")
             continue
-        yield from _iter_file(manifest.parent / entry["file"], limit, entry)
+        yield InputFile(manifest.parent / entry["file"], entry)
 
 
 def _iter_file(path: Path, limit: float, meta: dict) -> Iterator[Article | InputError]:

@@ -84,7 +84,8 @@ def write_outputs(out_dir: str | os.PathLike, claims: pd.DataFrame, articles: li
     paths = {"sources": out / "sources.csv", "claims": out / "claims.jsonl", "report": out / "report.html"}
     write_text_atomic(paths["sources"], sources_csv(tables["by_source"]))
     write_text_atomic(paths["claims"], claims_jsonl(claims))
-    write_text_atomic(paths["report"], render_html(claims, articles, tables))
+    write_text_atomic(paths["report"], render_html(articles, tables, n_articles=claims["doc_id"].nunique(),
+                                                         n_claims=len(claims)))
     return paths
 
 
@@ -109,11 +110,12 @@ def claim_line(row: dict) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def render_html(claims: pd.DataFrame, articles: list[dict], tables: dict) -> str:
-    """The whole report as one self-contained HTML document."""
+def render_html(articles: list[dict], tables: dict, *, n_articles: int, n_claims: int) -> str:
+    """The whole report as one self-contained HTML document (``articles`` for the drill-down,
+    ``n_articles`` and ``n_claims`` for the header: those with claims, and all claims)."""
     anchors, table, soft = _anchors(articles), tables["by_source"], tables["by_source_weighted"]
     body = "\n".join([
-        _header(claims, table),
+        _header(table, n_articles, n_claims),
         _section("overview", "Side by side", _sources_table(table, soft)),
         _section("shares", "Stance shares", _chart("chart-shares", _shares_svg(table))),
         _section("net", "Net stance",
@@ -134,9 +136,9 @@ def render_html(claims: pd.DataFrame, articles: list[dict], tables: dict) -> str
 
 # ---------------------------------------------------------------- sections
 
-def _header(claims: pd.DataFrame, table: pd.DataFrame) -> str:
+def _header(table: pd.DataFrame, n_articles: int, n_claims: int) -> str:
     """Title, the question every stance is about, and the size of the analysis."""
-    counts = f"{len(table)} sources · {claims['doc_id'].nunique()} articles · {len(claims)} claims"
+    counts = f"{len(table)} sources · {n_articles} articles · {n_claims} claims"
     nav = " ".join(f'<a href="#{key}">{_e(name)}</a>' for key, name in (
         ("overview", "Table"), ("shares", "Shares"), ("net", "Net stance"), ("divergence", "Divergence"),
         ("voices", "Voices"), ("evidence", "Evidence"), ("articles", "Articles")))
