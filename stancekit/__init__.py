@@ -11,6 +11,7 @@ _os.environ.setdefault("HF_HUB_OFFLINE", "1")
 _os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from .classifiers import load_classifier
+from .distributed import compare_on_dask
 from .errors import InputError, ModelError, StancekitError
 from .evaluate import evaluate
 from .io import iter_articles, load_articles
@@ -20,6 +21,6 @@ from .segment import segment
 
 __all__ = [
     "LABELS", "TARGET", "Article", "Segment", "Analysis", "InputError", "ModelError", "StancekitError",
-    "analyze", "evaluate", "iter_articles", "load_articles", "load_classifier", "segment",
+    "analyze", "compare_on_dask", "evaluate", "iter_articles", "load_articles", "load_classifier", "segment",
 ]
 __version__ = "0.1.0"

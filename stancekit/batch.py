@@ -132,10 +132,11 @@ def _groups(items: Iterator, size: int, start: int) -> Iterator[tuple[int, list]
 
 def plan_partitions(paths) -> list[list[InputFile | InputError]]:
     """The input files under ``paths``, in reading order, cut into partitions (see PARTITION_BYTES)."""
+    limit = _group_size("STANCEKIT_PARTITION_KB", PARTITION_BYTES >> 10) << 10
     partitions, current, size = [], [], 0
     for item in iter_inputs(paths):
         weight = _file_size(item)
-        if current and (size + weight > PARTITION_BYTES or len(current) >= PARTITION_FILES):
+        if current and (size + weight > limit or len(current) >= PARTITION_FILES):
             partitions.append(current)
             current, size = [], 0
         current.append(item)

@@ -135,20 +135,37 @@ def classify(input_path: Path, model: str | None, out: Path | None, resume: bool
 @click.option("--model", default=None, help=_MODEL_HELP)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run into the same --out folder.")
 @click.option("--max-mb", type=float, default=None, help="Largest input file in MB (default 20).")
-def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool, max_mb: float | None) -> None:
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="'dask' runs on a Dask cluster (pip install 'stancekit[dask]'), with the same outputs.")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="With --engine dask: worker processes of the local cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --engine dask: a running cluster's scheduler (tcp://host:8786) instead of a local one.")
+def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool, max_mb: float | None,
+            engine: str, workers: int, scheduler: str | None) -> None:
     """Compare sources side by side: stance shares, net stance with intervals, evidence.
 
     Prints the table and writes OUT/sources.csv, OUT/claims.jsonl and OUT/report.html
     (self-contained: open it in any browser, offline), and OUT/errors.jsonl with one record per
-    document that could not be read. An interrupted run continues with --resume.
+    document that could not be read. An interrupted run continues with --resume. PATHS may be
+    files, folders or quoted glob patterns ('shards/*.jsonl').
     """
-    from .batch import compare_paths
     from .report import print_table
 
-    classifier = _load_model(model)
     tally = _Tally()
-    result = compare_paths(paths, classifier, out=out, resume=resume, max_mb=max_mb,
-                           on_error=_echo_error, on_warning=_echo_warning)
+    if engine == "dask":
+        from .distributed import compare_on_dask
+
+        _load_model(model)  # a bad model fails here, in one line, before any cluster starts
+        result = compare_on_dask(paths, model, out=out, workers=workers, scheduler=scheduler, resume=resume,
+                                 max_mb=max_mb, progress=True, on_error=_echo_error, on_warning=_echo_warning)
+    else:
+        from .batch import compare_paths
+
+        if scheduler:
+            raise UsageError("--scheduler needs --engine dask")
+        result = compare_paths(paths, _load_model(model), out=out, resume=resume, max_mb=max_mb,
+                               on_error=_echo_error, on_warning=_echo_warning)
     tally.add(result)
     if result.tables is not None:
         print_table(result.tables["by_source"])

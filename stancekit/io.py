@@ -7,6 +7,7 @@ lists its documents and their source, title, date and genre.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -31,6 +32,7 @@ _ENGLISH_WORDS = frozenset(
     "they which but has his her their will said who were would been more".split()
 )
 _WORD = re.compile(r"[^\W\d_]+")
+_GLOB = re.compile(r"[*?[]")
 
 
 class InputFile(NamedTuple):
@@ -51,12 +53,16 @@ def iter_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
 
 
 def iter_inputs(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> Iterator[InputFile | InputError]:
-    """The files under ``paths`` in reading order, not yet read, or an InputError for a bad path."""
+    """The files under ``paths`` (files, folders, glob patterns) in reading order, not yet read,
+    or an InputError for a bad path."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if not path.exists() and _GLOB.search(str(raw)):
+            matches = sorted(Path(p) for p in glob.glob(str(raw), recursive=True))
+            yield from iter_inputs(matches) if matches else [InputError(path, "no files match this pattern")]
+        elif path.is_dir():
             yield from _iter_folder(path)
         elif not path.exists():
             yield InputError(path, "no such file or folder")

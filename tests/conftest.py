@@ -15,17 +15,30 @@ class _NetworkBlocked(RuntimeError):
     pass
 
 
+def _loopback(host) -> bool:
+    return isinstance(host, str) and (host in ("localhost", "::1") or host.startswith("127."))
+
+
+def _local(address) -> bool:
+    """A socket address on this machine: loopback, or a Unix socket path (a local Dask cluster uses these)."""
+    return _loopback(address[0]) if isinstance(address, tuple) else isinstance(address, (str, bytes))
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
-    """stancekit must work offline: any attempt to open a network connection fails the test."""
+    """stancekit must work offline: any connection that leaves this machine fails the test."""
 
-    def refuse(*args, **kwargs):
-        raise _NetworkBlocked(f"network access attempted: {args[1:] if len(args) > 1 else args}")
+    def guard(original, is_local, position):
+        def checked(*args, **kwargs):
+            if not is_local(args[position]):
+                raise _NetworkBlocked(f"network access attempted: {args[position]!r}")
+            return original(*args, **kwargs)
+        return checked
 
-    monkeypatch.setattr(socket.socket, "connect", lambda self, *a, **k: refuse(self, *a))
-    monkeypatch.setattr(socket.socket, "connect_ex", lambda self, *a, **k: refuse(self, *a))
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", guard(socket.socket.connect, _local, 1))
+    monkeypatch.setattr(socket.socket, "connect_ex", guard(socket.socket.connect_ex, _local, 1))
+    monkeypatch.setattr(socket, "create_connection", guard(socket.create_connection, _local, 0))
+    monkeypatch.setattr(socket, "getaddrinfo", guard(socket.getaddrinfo, _loopback, 0))
     yield
 
 

@@ -1,7 +1,8 @@
 """A tiny deterministic keyword classifier that follows the stancekit protocol (for CLI tests).
 
 ``--model tests.fake_classifier:KeywordClassifier`` runs the whole CLI without the real model;
-``SlowClassifier`` sleeps a little per call so a test can kill a run midway.
+``SlowClassifier`` sleeps a little per call so a test can kill a run midway; ``DiesOnceClassifier``
+kills the process it runs in, once, to stand for a cluster worker that dies.
 """
 
 from __future__ import annotations
@@ -43,6 +44,23 @@ class SlowClassifier(KeywordClassifier):
         if log:
             with open(log, "a", encoding="utf-8") as handle:
                 handle.write(f"{len(texts)}\n")
+        return super().predict_proba(texts)
+
+
+class DiesOnceClassifier(SlowClassifier):
+    """SlowClassifier whose process exits abruptly (as a killed worker would) on the call that finds
+    STANCEKIT_TEST_DIE_AFTER calls in STANCEKIT_TEST_CALL_LOG, once: the file STANCEKIT_TEST_DIED records it."""
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        log, marker = os.environ["STANCEKIT_TEST_CALL_LOG"], os.environ["STANCEKIT_TEST_DIED"]
+        calls = sum(1 for _ in open(log, encoding="utf-8")) if os.path.exists(log) else 0
+        if calls >= int(os.environ["STANCEKIT_TEST_DIE_AFTER"]):
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                pass
+            else:
+                os._exit(1)
         return super().predict_proba(texts)
 
 

@@ -92,6 +92,8 @@ def test_network_guard_is_active():
         socket.create_connection(("example.org", 443))
     with pytest.raises(RuntimeError, match="network access attempted"):
         socket.getaddrinfo("example.org", 443)
+    with socket.socket() as sock, pytest.raises(RuntimeError, match="network access attempted"):
+        sock.connect(("93.184.216.34", 443))
 
 
 def test_base_model_dir_sets_hub_offline(monkeypatch):

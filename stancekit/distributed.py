@@ -1,0 +1,314 @@
+"""``compare`` on a Dask cluster, for corpora beyond one machine, with the same outputs.
+
+The driver lists the input files and cuts them into the partitions the single-machine run uses
+(``batch.plan_partitions``). Each worker loads the model once, then reads, segments and
+classifies whole partitions in the same groups of documents, and writes each partition's claims
+to OUT/.partial-dask/ as Parquet. A partition's record appears only when all its files are
+written, so a task lost with its worker is simply run again, without duplicates, and ``resume``
+skips finished partitions. The per-source tables come from Dask's group-by over the claims: each
+group is summarised by the functions of aggregate.py with the generator of its position in sorted
+order, so figures and intervals equal the single-machine run's.
+
+Inputs and OUT must be on a filesystem that every worker can read and write: local disk in local
+mode, a shared mount on a cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import aggregate
+from .batch import (DOC_GROUP, DRILL_DOWN_LIMIT, CompareResult, _group_size, _remove_if_empty, partition_groups,
+                    plan_partitions)
+from .compare import divergence_from, pairwise_from, ranking, shares_of
+from .errors import InputError, UsageError
+from .outputs import AtomicWriter, error_record, warning_lines, write_text_atomic
+from .pipeline import CLAIM_COLUMNS, classify_articles
+from .report import claim_line, render_html, sources_csv
+
+#: Staging folder inside OUT for the partitions' files while a run is in progress.
+STAGING = ".partial-dask"
+#: Claim columns the group-by needs (texts stay in the Parquet files until claims.jsonl is written).
+_COMPACT = [c for c in CLAIM_COLUMNS if c != "text"] + ["order"]
+
+_MODELS: dict[str, object] = {}  # per worker process: each model is loaded once
+
+
+def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, workers: int = 2,
+                    scheduler: str | None = None, resume: bool = False, max_mb: float | None = None,
+                    seed: int = 0, progress: bool = False, on_error: Callable[[str], None] = lambda msg: None,
+                    on_warning: Callable[[str], None] = lambda msg: None) -> CompareResult:
+    """Run ``compare`` over ``paths`` on Dask and write the same files into ``out``.
+
+    ``scheduler`` is the address of a running Dask cluster (``tcp://host:8786``); without it a
+    local cluster of ``workers`` processes is started and stopped. ``model`` is what
+    ``load_classifier`` takes (a name, a model folder, or module:attr); each worker loads it once.
+    """
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    out = Path(out)
+    partitions = plan_partitions(paths)
+    group = _group_size("STANCEKIT_DOC_GROUP", DOC_GROUP)
+    key = {"paths": [str(Path(p).resolve()) for p in paths], "model": model or "default", "group": group,
+           "partitions": len(partitions)}
+    staging = _open_staging(out / STAGING, key, resume)
+    threads = None if scheduler else max(1, (os.cpu_count() or 1) // workers)
+    with _dask_client(scheduler, workers) as client:
+        done, fresh = _run_partitions(client, partitions, staging, model, group, max_mb, threads, progress,
+                                      on_error, on_warning)
+        records = [{**done, **fresh}[index] for index in range(len(partitions))]
+        if not any(r["processed"] or r["failed"] for r in records):
+            shutil.rmtree(staging)
+            _remove_if_empty(out)
+            raise UsageError(f"no articles found in {', '.join(str(p) for p in paths)}: "
+                             "expected .txt, .html, .htm or .jsonl files")
+        claim_files = [_file(staging, "claims", i, "parquet") for i, r in enumerate(records) if r["claims"]]
+        tables = _write_outputs(out, staging, records, claim_files, seed) if claim_files else None
+    errors = "".join(_file(staging, "errors", i, "jsonl").read_text(encoding="utf-8") for i in range(len(records)))
+    write_text_atomic(out / "errors.jsonl", errors)
+    shutil.rmtree(staging)
+    return CompareResult(
+        processed=sum(r["processed"] for r in fresh.values()), failed=sum(r["failed"] for r in fresh.values()),
+        tables=tables, skipped=sum(r["processed"] + r["failed"] for r in done.values()),
+        failed_before=sum(r["failed"] for r in done.values()))
+
+
+# ------------------------------------------------------------------------------------------- workers
+def _run_partitions(client, partitions, staging: Path, model, group, max_mb, threads, progress,
+                    on_error, on_warning) -> tuple[dict[int, dict], dict[int, dict]]:
+    """({index: record} of partitions finished by an earlier run, {index: record} of this run's)."""
+    from dask.distributed import as_completed
+    from tqdm.auto import tqdm
+
+    done = {i: json.loads(path.read_text(encoding="utf-8")) for i in range(len(partitions))
+            if (path := _file(staging, "part", i, "json")).exists()}
+    todo = [i for i in range(len(partitions)) if i not in done]
+    futures = [client.submit(run_partition, i, partitions[i], staging, model, group, max_mb, threads,
+                             key=f"stancekit-partition-{i}-{staging}", pure=False) for i in todo]
+    fresh = {}
+    with tqdm(total=len(todo), unit="partition", disable=not progress, leave=False) as bar:
+        for future in as_completed(futures):
+            record = future.result()
+            for kind, message in record["messages"]:
+                (on_error if kind == "error" else on_warning)(message)
+            fresh[record["index"]] = record
+            bar.update(1)
+    return done, fresh
+
+
+def run_partition(index: int, partition: list, staging: Path, model: str | None, group: int,
+                  max_mb: float | None, threads: int | None) -> dict:
+    """Read, segment and classify one partition on a worker; write its files, then its record."""
+    classifier = _worker_model(model, threads)
+    rows, documents, errors, messages, processed = [], [], [], [], 0
+    for _, items in partition_groups([partition], group, 0, max_mb):
+        articles = []
+        for item in items:
+            if isinstance(item, InputError):
+                errors.append(json.dumps(error_record(item), ensure_ascii=False) + "\n")
+                messages.append(("error", str(item)))
+            else:
+                messages += [("warning", line) for line in warning_lines(item)]
+                articles.append(item)
+        claim_rows, docs = classify_articles(articles, classifier)
+        rows += claim_rows
+        documents += docs[:DRILL_DOWN_LIMIT - len(documents)]
+        processed += len(articles)
+    if rows:
+        frame = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+        frame["speaker"] = frame["speaker"].astype("string")
+        frame["order"] = (np.int64(index) << 32) + np.arange(len(frame), dtype=np.int64)
+        tmp = _file(staging, "claims", index, "parquet.tmp")
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, _file(staging, "claims", index, "parquet"))
+    write_text_atomic(_file(staging, "docs", index, "jsonl"),
+                      "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents))
+    write_text_atomic(_file(staging, "errors", index, "jsonl"), "".join(errors))
+    record = {"index": index, "processed": processed, "failed": len(errors), "claims": len(rows),
+              "messages": messages}
+    write_text_atomic(_file(staging, "part", index, "json"), json.dumps(record, ensure_ascii=False))
+    return record
+
+
+def _worker_model(model: str | None, threads: int | None):
+    """The classifier for ``model`` in this worker process, loaded on first use."""
+    import torch
+
+    from .classifiers import load_classifier
+
+    if threads:
+        torch.set_num_threads(threads)
+    name = model or "default"
+    if name not in _MODELS:
+        _MODELS[name] = load_classifier(model)
+    return _MODELS[name]
+
+
+# --------------------------------------------------------------------------------------- aggregation
+def engine_tables(claims, *, n_boot: int = 2000, seed: int = 0, k: int = 3) -> dict:
+    """``report.build_tables`` computed with Dask's group-by over a Dask DataFrame of claims.
+
+    ``claims`` has the claim columns (texts may be empty) and ``order``, the position of each
+    claim in the single-machine run, which fixes the order of articles inside every bootstrap.
+    """
+    def summary(weighted: bool):
+        return lambda group, position: aggregate.summarize(group, weighted, n_boot,
+                                                           aggregate.group_generator(seed, position))
+
+    def with_replicates(group, position):
+        rows = aggregate.summarize(group, False, n_boot, aggregate.group_generator(seed, position))
+        return rows, aggregate.replicates(group, False, n_boot, aggregate.group_generator(seed, position))
+
+    sources = _per_group(claims, ["source"], with_replicates)
+    by_source = _rows(["source"], [(key, row) for key, (row, _) in sources], aggregate.SOURCE_COLUMNS)
+    voiced = claims.map_partitions(
+        lambda frame: frame.assign(voice=np.where(frame["speaker"].isna(), "author", "quoted")))
+    quoted = claims[~claims["speaker"].isna()]
+    speakers = _per_group(quoted, ["speaker"], lambda group, position: (
+        summary(False)(group, position), aggregate.source_list(group["source"])))
+    shares = shares_of(by_source)
+    return {
+        "by_source": by_source,
+        "by_source_weighted": _rows(["source"], _per_group(claims, ["source"], summary(True)),
+                                    aggregate.SOURCE_COLUMNS),
+        "by_voice": _rows(["source", "voice"], _per_group(voiced, ["source", "voice"], summary(False)),
+                          aggregate.VOICE_COLUMNS),
+        "by_speaker": aggregate.speaker_table(
+            _rows(["speaker"], [(key, row) for key, (row, _) in speakers],
+                  ("speaker", "n_docs", *aggregate.STAT_COLUMNS)), [names for _, (_, names) in speakers]),
+        "pairwise": pairwise_from({key: boots for key, (_, boots) in sources}, shares),
+        "divergence": divergence_from(shares),
+        "ranking": ranking(by_source),
+        "evidence": _evidence(claims, k),
+    }
+
+
+class _Box:
+    """Carries one group's result through Dask's group-by untouched (pandas would unpack a dict)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _per_group(claims, keys: list[str], summarise: Callable) -> list[tuple[Hashable, object]]:
+    """[(key, summarise(group, position))] for every group of ``keys``, in sorted key order.
+
+    Groups are summarised on the workers; ``position`` is the group's place in sorted order and
+    its rows come in single-machine order, exactly as aggregate.py sees them.
+    """
+    found = claims[keys].dropna().drop_duplicates().compute()
+    ordered = sorted(found.itertuples(index=False, name=None))
+    if len(keys) == 1:
+        ordered = [key for (key,) in ordered]
+    position = {key: i for i, key in enumerate(ordered)}
+
+    def run(group: pd.DataFrame) -> _Box:
+        key = group.name
+        group = group.assign(**aggregate.key_fields(keys, key))  # pandas leaves the keys out of the group
+        return _Box(summarise(group.sort_values("order", kind="mergesort"), position[key]))
+
+    results = claims.groupby(keys if len(keys) > 1 else keys[0], dropna=True).apply(
+        run, meta=("result", "object")).compute()
+    return [(key, results[key].value) for key in ordered]
+
+
+def _rows(keys: list[str], results: list[tuple[Hashable, dict]], columns) -> pd.DataFrame:
+    return pd.DataFrame([{**aggregate.key_fields(keys, key), **row} for key, row in results],
+                        columns=list(columns))
+
+
+def _evidence(claims, k: int) -> pd.DataFrame:
+    """The evidence table: each source's top claims, picked on the workers."""
+    picked = [frame for _, frame in _per_group(claims, ["source"], lambda group, _: aggregate.evidence(group, k))]
+    if not picked:
+        return pd.DataFrame(columns=list(aggregate.EVIDENCE_COLUMNS))
+    return pd.concat(picked, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------- files
+def _write_outputs(out: Path, staging: Path, records: list[dict], claim_files: list[Path], seed: int) -> dict:
+    """sources.csv, claims.jsonl and report.html, as compare writes them."""
+    import dask.dataframe as dd
+
+    claims = dd.read_parquet([str(f) for f in claim_files], columns=_COMPACT).assign(text="")
+    tables = engine_tables(claims, seed=seed)
+    tables["evidence"] = _with_texts(tables["evidence"], claim_files)
+    n_articles = int(claims["doc_id"].nunique().compute())
+    write_text_atomic(out / "sources.csv", sources_csv(tables["by_source"]))
+    with AtomicWriter(out / "claims.jsonl") as sink:
+        for path in claim_files:
+            for row in pd.read_parquet(path).to_dict("records"):
+                sink.write(claim_line(row))
+    documents = list(_first_documents(staging, len(records)))
+    write_text_atomic(out / "report.html", render_html(documents, tables, n_articles=n_articles,
+                                                       n_claims=sum(r["claims"] for r in records)))
+    return tables
+
+
+def _with_texts(evidence: pd.DataFrame, claim_files: list[Path]) -> pd.DataFrame:
+    """Fill the evidence table's texts from the partitions' claim files."""
+    import dask.dataframe as dd
+
+    texts = dd.read_parquet([str(f) for f in claim_files], columns=["doc_id", "seg_id", "text"])
+    found = texts[texts["doc_id"].isin(sorted(set(evidence["doc_id"])))].compute()
+    lookup = {(row.doc_id, int(row.seg_id)): row.text for row in found.itertuples(index=False)}
+    evidence = evidence.copy()
+    evidence["text"] = [lookup[(row.doc_id, int(row.seg_id))] for row in evidence.itertuples(index=False)]
+    return evidence
+
+
+def _first_documents(staging: Path, n_partitions: int) -> Iterator[dict]:
+    """The drill-down records of the first DRILL_DOWN_LIMIT articles, in input order."""
+    count = 0
+    for index in range(n_partitions):
+        with open(_file(staging, "docs", index, "jsonl"), encoding="utf-8") as handle:
+            for line in handle:
+                if count == DRILL_DOWN_LIMIT:
+                    return
+                yield json.loads(line)
+                count += 1
+
+
+def _file(staging: Path, kind: str, index: int, suffix: str) -> Path:
+    return staging / f"{kind}-{index:06d}.{suffix}"
+
+
+def _open_staging(staging: Path, key: dict, resume: bool) -> Path:
+    """The staging folder, emptied unless ``resume`` continues a run over the same inputs and model."""
+    key_path = staging / "run.json"
+    if resume and key_path.exists():
+        if json.loads(key_path.read_text(encoding="utf-8")) != key:
+            raise UsageError(f"--resume: {staging} holds an interrupted run over other inputs or with another "
+                             "model; run again without --resume to start over")
+        return staging
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    write_text_atomic(key_path, json.dumps(key))
+    return staging
+
+
+@contextmanager
+def _dask_client(scheduler: str | None, workers: int):
+    """A client of the cluster at ``scheduler``, or of a local cluster of ``workers`` processes."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--engine dask needs Dask: pip install 'stancekit[dask]'") from None
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1; got {workers}")
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        yield client
