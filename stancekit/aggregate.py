@@ -49,8 +49,12 @@ def by_voice(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 2000
              seed: int = 0) -> pd.DataFrame:
     """The by_source aggregates split by voice: 'author' (no speaker) or 'quoted' (someone else's words)."""
     _check(claims, n_boot)
-    voiced = claims.assign(voice=np.where(claims["speaker"].isna(), "author", "quoted"))
-    return _table(voiced, ["source", "voice"], VOICE_COLUMNS, weighted=weighted, n_boot=n_boot, seed=seed)
+    return _table(with_voice(claims), ["source", "voice"], VOICE_COLUMNS, weighted=weighted, n_boot=n_boot, seed=seed)
+
+
+def with_voice(claims: pd.DataFrame) -> pd.DataFrame:
+    """``claims`` with a voice column: 'author' (no speaker) or 'quoted' (someone else's words)."""
+    return claims.assign(voice=np.where(claims["speaker"].isna(), "author", "quoted"))
 
 
 def by_speaker(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 2000,

@@ -44,14 +44,16 @@ _MODELS: dict[str, object] = {}  # per worker process: each model is loaded once
 
 
 def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, workers: int = 2,
-                    scheduler: str | None = None, resume: bool = False, max_mb: float | None = None,
-                    seed: int = 0, progress: bool = False, on_error: Callable[[str], None] = lambda msg: None,
+                    scheduler: str | None = None, model_threads: int | None = None, resume: bool = False,
+                    max_mb: float | None = None, seed: int = 0, progress: bool = False, on_error: Callable[[str], None] = lambda msg: None,
                     on_warning: Callable[[str], None] = lambda msg: None) -> CompareResult:
     """Run ``compare`` over ``paths`` on Dask and write the same files into ``out``.
 
     ``scheduler`` is the address of a running Dask cluster (``tcp://host:8786``); without it a
     local cluster of ``workers`` processes is started and stopped. ``model`` is what
     ``load_classifier`` takes (a name, a model folder, or module:attr); each worker loads it once.
+    ``model_threads`` is the torch threads per worker: by default the cores shared out among the
+    local workers, or torch's own default on a running cluster.
     """
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     out = Path(out)
@@ -60,7 +62,7 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     key = {"paths": [str(Path(p).resolve()) for p in paths], "model": model or "default", "group": group,
            "partitions": len(partitions)}
     staging = _open_staging(out / STAGING, key, resume)
-    threads = None if scheduler else max(1, (os.cpu_count() or 1) // workers)
+    threads = model_threads or (None if scheduler else max(1, (os.cpu_count() or 1) // workers))
     with _dask_client(scheduler, workers) as client:
         done, fresh = _run_partitions(client, partitions, staging, model, group, max_mb, threads, progress,
                                       on_error, on_warning)
@@ -159,35 +161,39 @@ def engine_tables(claims, *, n_boot: int = 2000, seed: int = 0, k: int = 3) -> d
     ``claims`` has the claim columns (texts may be empty) and ``order``, the position of each
     claim in the single-machine run, which fixes the order of articles inside every bootstrap.
     """
-    def summary(weighted: bool):
-        return lambda group, position: aggregate.summarize(group, weighted, n_boot,
-                                                           aggregate.group_generator(seed, position))
+    def generator(position: int) -> np.random.Generator:
+        return aggregate.group_generator(seed, position)
 
-    def with_replicates(group, position):
-        rows = aggregate.summarize(group, False, n_boot, aggregate.group_generator(seed, position))
-        return rows, aggregate.replicates(group, False, n_boot, aggregate.group_generator(seed, position))
+    def per_source(group, position):
+        return {"plain": aggregate.summarize(group, False, n_boot, generator(position)),
+                "weighted": aggregate.summarize(group, True, n_boot, generator(position)),
+                "replicates": aggregate.replicates(group, False, n_boot, generator(position)),
+                "evidence": aggregate.evidence(group, k)}
 
-    sources = _per_group(claims, ["source"], with_replicates)
-    by_source = _rows(["source"], [(key, row) for key, (row, _) in sources], aggregate.SOURCE_COLUMNS)
-    voiced = claims.map_partitions(
-        lambda frame: frame.assign(voice=np.where(frame["speaker"].isna(), "author", "quoted")))
-    quoted = claims[~claims["speaker"].isna()]
-    speakers = _per_group(quoted, ["speaker"], lambda group, position: (
-        summary(False)(group, position), aggregate.source_list(group["source"])))
+    def per_speaker(group, position):
+        return {"plain": aggregate.summarize(group, False, n_boot, generator(position)),
+                "sources": aggregate.source_list(group["source"])}
+
+    sources = _per_group(claims, ["source"], per_source)
+    voices = _per_group(claims.map_partitions(aggregate.with_voice), ["source", "voice"],
+                        lambda group, position: aggregate.summarize(group, False, n_boot, generator(position)))
+    speakers = _per_group(claims[~claims["speaker"].isna()], ["speaker"], per_speaker)
+    by_source = _rows(["source"], [(key, r["plain"]) for key, r in sources], aggregate.SOURCE_COLUMNS)
     shares = shares_of(by_source)
+    evidence = [r["evidence"] for _, r in sources]
     return {
         "by_source": by_source,
-        "by_source_weighted": _rows(["source"], _per_group(claims, ["source"], summary(True)),
+        "by_source_weighted": _rows(["source"], [(key, r["weighted"]) for key, r in sources],
                                     aggregate.SOURCE_COLUMNS),
-        "by_voice": _rows(["source", "voice"], _per_group(voiced, ["source", "voice"], summary(False)),
-                          aggregate.VOICE_COLUMNS),
+        "by_voice": _rows(["source", "voice"], voices, aggregate.VOICE_COLUMNS),
         "by_speaker": aggregate.speaker_table(
-            _rows(["speaker"], [(key, row) for key, (row, _) in speakers],
-                  ("speaker", "n_docs", *aggregate.STAT_COLUMNS)), [names for _, (_, names) in speakers]),
-        "pairwise": pairwise_from({key: boots for key, (_, boots) in sources}, shares),
+            _rows(["speaker"], [(key, r["plain"]) for key, r in speakers],
+                  ("speaker", "n_docs", *aggregate.STAT_COLUMNS)), [r["sources"] for _, r in speakers]),
+        "pairwise": pairwise_from({key: r["replicates"] for key, r in sources}, shares),
         "divergence": divergence_from(shares),
         "ranking": ranking(by_source),
-        "evidence": _evidence(claims, k),
+        "evidence": (pd.concat(evidence, ignore_index=True) if evidence
+                     else pd.DataFrame(columns=list(aggregate.EVIDENCE_COLUMNS))),
     }
 
 
@@ -223,14 +229,6 @@ def _per_group(claims, keys: list[str], summarise: Callable) -> list[tuple[Hasha
 def _rows(keys: list[str], results: list[tuple[Hashable, dict]], columns) -> pd.DataFrame:
     return pd.DataFrame([{**aggregate.key_fields(keys, key), **row} for key, row in results],
                         columns=list(columns))
-
-
-def _evidence(claims, k: int) -> pd.DataFrame:
-    """The evidence table: each source's top claims, picked on the workers."""
-    picked = [frame for _, frame in _per_group(claims, ["source"], lambda group, _: aggregate.evidence(group, k))]
-    if not picked:
-        return pd.DataFrame(columns=list(aggregate.EVIDENCE_COLUMNS))
-    return pd.concat(picked, ignore_index=True)
 
 
 # --------------------------------------------------------------------------------------------- files
@@ -299,16 +297,28 @@ def _open_staging(staging: Path, key: dict, resume: bool) -> Path:
 def _dask_client(scheduler: str | None, workers: int):
     """A client of the cluster at ``scheduler``, or of a local cluster of ``workers`` processes."""
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:
         raise UsageError("--engine dask needs Dask: pip install 'stancekit[dask]'") from None
     if scheduler:
         with Client(scheduler) as client:
             yield client
         return
+    with local_cluster(workers) as cluster, Client(cluster) as client:
+        yield client
+
+
+@contextmanager
+def local_cluster(workers: int):
+    """A Dask cluster of ``workers`` processes on this machine, one task at a time each."""
+    import dask
+    from dask.distributed import LocalCluster
+
     if workers < 1:
         raise UsageError(f"--workers must be at least 1; got {workers}")
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
-        yield client
+    # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's adaptive mmap threshold:
+    # every large tensor is then mapped and unmapped again, and inference ran 1.5x slower here.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                         silence_logs=logging.ERROR) as cluster:
+        yield cluster
