@@ -36,6 +36,7 @@ EVIDENCE_COLUMNS: tuple[str, ...] = (
 )
 
 _CHUNK = 1 << 22  # bootstrap index entries drawn at once (bounds memory for one huge article)
+_BLOCK = 1 << 16  # index entries gathered at once from the drawn ones
 
 
 def by_source(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 2000,
@@ -87,14 +88,15 @@ def evidence(claims: pd.DataFrame, k: int = 3) -> pd.DataFrame:
         return pd.DataFrame(columns=list(EVIDENCE_COLUMNS))
     probs = claims[list(PROB_COLUMNS)].to_numpy(dtype=np.float64)
     which = claims["stance"].map(LABELS.index).to_numpy()
-    ranked = claims.assign(
-        probability=probs[np.arange(len(claims)), which],
-        stance=pd.Categorical(claims["stance"], categories=list(LABELS), ordered=True),
-    ).sort_values(["source", "stance", "probability", "doc_id", "seg_id"],
-                  ascending=[True, True, False, True, True], kind="mergesort")
-    top = ranked.groupby(["source", "stance"], observed=True, sort=False).head(k).copy()
-    top["rank"] = top.groupby(["source", "stance"], observed=True).cumcount() + 1
-    top["stance"] = top["stance"].astype(str)
+    ranked = pd.DataFrame({  # only the sort keys, so ranking a large table copies little
+        "source": claims["source"].to_numpy(), "stance": which, "probability": probs[np.arange(len(claims)), which],
+        "doc_id": claims["doc_id"].to_numpy(), "seg_id": claims["seg_id"].to_numpy(),
+        "row": np.arange(len(claims)),
+    }).sort_values(["source", "stance", "probability", "doc_id", "seg_id"],
+                   ascending=[True, True, False, True, True], kind="mergesort")
+    ranked = ranked.groupby(["source", "stance"], sort=False).head(k)
+    top = claims.iloc[ranked["row"].to_numpy()].assign(probability=ranked["probability"].to_numpy())
+    top["rank"] = top.groupby(["source", "stance"]).cumcount() + 1
     return top[list(EVIDENCE_COLUMNS)].reset_index(drop=True)
 
 
@@ -119,6 +121,7 @@ def _table(claims: pd.DataFrame, keys: list[str], columns: tuple[str, ...], *,
            weighted: bool = False, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Aggregate ``claims`` per group of ``keys`` into rows with ``columns``, groups in sorted order."""
     rows = []
+    claims = claims[[*keys, "doc_id", "stance", *PROB_COLUMNS]]  # what summarize reads: grouping copies less
     for key, rng, group in _groups(claims, keys, seed):
         rows.append({**key_fields(keys, key), **summarize(group, weighted, n_boot, rng)})
     return pd.DataFrame(rows, columns=list(columns))
@@ -179,11 +182,13 @@ def _bootstrap(doc_ids: np.ndarray, values: np.ndarray, n_boot: int,
         counts = np.bincount(codes, minlength=n_units).astype(np.float64)
     else:
         sums, counts, n_units = values, np.ones_like(values), len(values)
-    rows = max(1, _CHUNK // n_units)
+    rows, block = max(1, _CHUNK // n_units), max(1, _BLOCK // n_units)
     out = np.empty(n_boot, dtype=np.float64)
     for first in range(0, n_boot, rows):
         idx = rng.integers(0, n_units, size=(min(rows, n_boot - first), n_units), dtype=np.int32)
-        out[first:first + len(idx)] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+        for start in range(0, len(idx), block):  # gather in small blocks: same values, less memory
+            part = idx[start:start + block]
+            out[first + start:first + start + len(part)] = sums[part].sum(axis=1) / counts[part].sum(axis=1)
     return out
 
 

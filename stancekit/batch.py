@@ -360,6 +360,8 @@ def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
     if not len(claims):
         return None
     tables = build_tables(claims, seed=seed)
+    n_articles, n_claims = claims["doc_id"].nunique(), len(claims)
+    del claims  # the report needs only the tables: free the claims table before drawing it
     tables["evidence"] = _with_texts(tables["evidence"], checkpoint.paths["claims.jsonl"])
     with open(checkpoint.paths["docs.jsonl"], encoding="utf-8") as handle:
         documents = [json.loads(line) for line in islice(handle, DRILL_DOWN_LIMIT)]
@@ -367,8 +369,7 @@ def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
     with AtomicWriter(out / "claims.jsonl") as sink, open(checkpoint.paths["claims.jsonl"], encoding="utf-8") as rows:
         for line in rows:
             sink.write(claim_line(json.loads(line)))
-    write_text_atomic(out / "report.html", render_html(documents, tables, n_articles=claims["doc_id"].nunique(),
-                                                            n_claims=len(claims)))
+    write_text_atomic(out / "report.html", render_html(documents, tables, n_articles=n_articles, n_claims=n_claims))
     return tables
 
 
