@@ -9,7 +9,7 @@ the measured per-core throughput into an estimate for 10 million articles.
     python benchmarks/scale.py                    # 10,000 articles (about 25 minutes on 2 cores)
     python benchmarks/scale.py --articles 1000    # a shorter run
 
-writes benchmarks/results/scale.json and scale.md and prints a summary.
+writes benchmarks/results/scale-N.json and scale-N.md (N articles) and prints a summary.
 """
 
 from __future__ import annotations
@@ -42,9 +42,21 @@ def run(corpus: Path, out: Path, workers: int, cores: int) -> dict:
     """One distributed compare on a fresh local cluster; throughput and memory."""
     from dask.distributed import Client
 
+    import stancekit.distributed as distributed
     from stancekit import compare_on_dask
     from stancekit.distributed import local_cluster
 
+    tail = []  # seconds of the driver's part: group-by aggregation and writing the outputs
+    write_outputs = distributed._write_outputs
+
+    def timed_write(*args, **kwargs):
+        begin = time.perf_counter()
+        try:
+            return write_outputs(*args, **kwargs)
+        finally:
+            tail.append(time.perf_counter() - begin)
+
+    distributed._write_outputs = timed_write
     start = time.perf_counter()
     with local_cluster(workers) as cluster, Client(cluster) as client:
         started = time.perf_counter() - start
@@ -53,11 +65,12 @@ def run(corpus: Path, out: Path, workers: int, cores: int) -> dict:
                                  model_threads=max(1, cores // workers))
         wall = time.perf_counter() - begin
         workers_rss = sorted(client.run(peak_rss_mb).values())
+    distributed._write_outputs = write_outputs
     n_claims = sum(1 for _ in open(out / "claims.jsonl", encoding="utf-8"))
     return {"workers": workers, "torch_threads_per_worker": max(1, cores // workers),
-            "cluster_start_s": started, "wall_s": wall, "articles": result.processed, "claims": n_claims,
-            "claims_per_s": n_claims / wall, "articles_per_s": result.processed / wall,
-            "worker_peak_rss_mb": workers_rss}
+            "cluster_start_s": started, "wall_s": wall, "aggregate_and_write_s": sum(tail),
+            "articles": result.processed, "claims": n_claims, "claims_per_s": n_claims / wall,
+            "articles_per_s": result.processed / wall, "worker_peak_rss_mb": workers_rss}
 
 
 def estimate(best: dict, cores: int, claims_per_article: float) -> dict:
@@ -74,11 +87,12 @@ def estimate(best: dict, cores: int, claims_per_article: float) -> dict:
 def markdown(report: dict) -> str:
     lines = [f"Scale-out on {report['articles']:,} synthetic articles, {report['cores']} cores "
              f"(`python benchmarks/scale.py --articles {report['articles']}`)", "",
-             "| Workers | torch threads each | Cluster start (s) | Wall (s) | Claims/s | Articles/s | "
-             "Peak RSS per worker (MB) |", "|---|---|---|---|---|---|---|"]
+             "| Workers | torch threads each | Cluster start (s) | Wall (s) | of which aggregate + write (s) | "
+             "Claims/s | Articles/s | Peak RSS per worker (MB) |", "|---|---|---|---|---|---|---|---|"]
     for r in report["runs"]:
         lines.append(f"| {r['workers']} | {r['torch_threads_per_worker']} | {r['cluster_start_s']:.1f} | "
-                     f"{r['wall_s']:.0f} | {r['claims_per_s']:.0f} | {r['articles_per_s']:.1f} | "
+                     f"{r['wall_s']:.0f} | {r['aggregate_and_write_s']:.1f} | {r['claims_per_s']:.0f} | "
+                     f"{r['articles_per_s']:.1f} | "
                      f"{', '.join(f'{m:.0f}' for m in r['worker_peak_rss_mb'])} |")
     e = report["estimate"]
     same = ", ".join(f"{name} {'identical' if equal else 'differs'}" for name, equal in report["same_outputs"].items())
@@ -105,17 +119,19 @@ def main() -> None:
                   f"cluster start {result['cluster_start_s']:.1f} s, worker peak RSS "
                   f"{', '.join(f'{m:.0f}' for m in result['worker_peak_rss_mb'])} MB", flush=True)
             report["runs"].append(result)
-        report["same_outputs"] = {name: (Path(tmp) / "out1" / name).read_bytes() == (Path(tmp) / "out2" / name).read_bytes()
+        first, second = Path(tmp) / "out1", Path(tmp) / "out2"
+        report["same_outputs"] = {name: (first / name).read_bytes() == (second / name).read_bytes()
                                   for name in ("sources.csv", "claims.jsonl", "report.html", "errors.jsonl")}
     report["driver_peak_rss_mb"] = peak_rss_mb()
     best = max(report["runs"], key=lambda r: r["claims_per_s"])
     report["estimate"] = estimate(best, cores, best["claims"] / best["articles"])
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / "scale.json").write_text(json.dumps(report, indent=2) + "\n")
-    (results / "scale.md").write_text(markdown(report))
+    name = f"scale-{args.articles}"
+    (results / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (results / f"{name}.md").write_text(markdown(report))
     print(markdown(report))
-    print(f"saved {results / 'scale.json'} and {results / 'scale.md'}")
+    print(f"saved {results / name}.json and .md")
 
 
 if __name__ == "__main__":

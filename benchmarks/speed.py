@@ -5,6 +5,7 @@ per article, 8 sources), as folders of .jsonl files of 500 articles each. Every 
 
     python benchmarks/speed.py            # full run (about 15 minutes on 2 cores)
     python benchmarks/speed.py --quick    # under a minute: seeds, 30 articles, 200 claims
+    python benchmarks/speed.py --end-to-end 1000,10000   # only the end-to-end rows and RSS growth
 
 writes benchmarks/results/speed.json (speed-quick.json with --quick) and prints a summary.
 """
@@ -157,7 +158,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--end-to-end", metavar="SIZES", help="only the end-to-end compare rows for these "
+                        "corpus sizes (comma-separated, e.g. 1000,10000), saved to speed-end-to-end.json")
     args = parser.parse_args()
+    if args.end_to_end:
+        return end_to_end_only([int(n) for n in args.end_to_end.split(",")], args.repeats)
     from stancekit.classifiers import load_classifier
     from stancekit.data import load_seeds, load_training
 
@@ -194,13 +199,9 @@ def main() -> None:
         for n in sizes:
             corpus = synthetic_corpus(Path(tmp), n)
             entry = {"stages": stage_timings(corpus, classifier, args.repeats)} if n <= 1000 else {}
-            runs = [run_cli(["compare", str(corpus), "--out", str(Path(tmp) / f"out{n}")])
-                    for _ in range(1 if n >= 10000 else args.repeats)]
-            n_claims = sum(1 for _ in open(Path(tmp) / f"out{n}" / "claims.jsonl", encoding="utf-8"))
-            wall = statistics.median(r["wall_s"] for r in runs)
-            entry["end_to_end"] = {"median_s": wall, "runs": runs, "n_claims": n_claims,
-                                   "claims_per_s": n_claims / wall, "articles_per_s": n / wall,
-                                   "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+            entry["end_to_end"] = end_to_end(corpus, Path(tmp) / f"out{n}", n, 1 if n >= 10000 else args.repeats)
+            n_claims, wall = entry["end_to_end"]["n_claims"], entry["end_to_end"]["median_s"]
+            runs = entry["end_to_end"]["runs"]
             report["corpora"][str(n)] = entry
             _save(report, args.quick)
             print(f"compare {n} articles ({n_claims} claims): {wall:.1f} s, {n_claims / wall:.0f} claims/s, "
@@ -211,6 +212,34 @@ def main() -> None:
         report["rss_growth_1k_to_10k"] = b / a - 1
         print(f"peak RSS 1,000 -> 10,000 articles: {a:.0f} -> {b:.0f} MB ({(b / a - 1) * 100:+.1f}%)")
     print(f"saved {_save(report, args.quick)}")
+
+
+def end_to_end(corpus: Path, out: Path, n: int, repeats: int) -> dict:
+    """`stancekit compare` on one synthetic corpus in new processes: median wall time, claims/s, peak RSS."""
+    runs = [run_cli(["compare", str(corpus), "--out", str(out)]) for _ in range(repeats)]
+    n_claims = sum(1 for _ in open(out / "claims.jsonl", encoding="utf-8"))
+    wall = statistics.median(r["wall_s"] for r in runs)
+    return {"median_s": wall, "runs": runs, "n_claims": n_claims, "claims_per_s": n_claims / wall,
+            "articles_per_s": n / wall, "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+
+
+def end_to_end_only(sizes: list[int], repeats: int) -> None:
+    """The end-to-end rows alone (10,000 articles once, the others ``repeats`` times), and RSS growth."""
+    report = {"repeats": repeats, "cpu_count": os.cpu_count(), "corpora": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            corpus = synthetic_corpus(Path(tmp), n)
+            entry = end_to_end(corpus, Path(tmp) / f"out{n}", n, 1 if n >= 10000 else repeats)
+            report["corpora"][str(n)] = {"end_to_end": entry}
+            print(f"compare {n} articles ({entry['n_claims']} claims): {entry['median_s']:.1f} s, "
+                  f"{entry['claims_per_s']:.0f} claims/s, peak RSS {entry['peak_rss_mb']:.0f} MB", flush=True)
+    peaks = [report["corpora"][str(n)]["end_to_end"]["peak_rss_mb"] for n in (min(sizes), max(sizes))]
+    report["rss_growth"] = {"from": min(sizes), "to": max(sizes), "growth": peaks[1] / peaks[0] - 1}
+    print(f"peak RSS {min(sizes):,} -> {max(sizes):,} articles: {peaks[0]:.0f} -> {peaks[1]:.0f} MB "
+          f"({(peaks[1] / peaks[0] - 1) * 100:+.1f}%)")
+    out = HERE / "results" / "speed-end-to-end.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"saved {out}")
 
 
 def _save(report: dict, quick: bool) -> Path:

@@ -50,7 +50,8 @@ def by_voice(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 2000
              seed: int = 0) -> pd.DataFrame:
     """The by_source aggregates split by voice: 'author' (no speaker) or 'quoted' (someone else's words)."""
     _check(claims, n_boot)
-    return _table(with_voice(claims), ["source", "voice"], VOICE_COLUMNS, weighted=weighted, n_boot=n_boot, seed=seed)
+    return _table(with_voice(claims), ["source", "voice"], VOICE_COLUMNS, weighted=weighted, n_boot=n_boot,
+                  seed=seed)
 
 
 def with_voice(claims: pd.DataFrame) -> pd.DataFrame:
@@ -89,9 +90,9 @@ def evidence(claims: pd.DataFrame, k: int = 3) -> pd.DataFrame:
     probs = claims[list(PROB_COLUMNS)].to_numpy(dtype=np.float64)
     which = claims["stance"].map(LABELS.index).to_numpy()
     ranked = pd.DataFrame({  # only the sort keys, so ranking a large table copies little
-        "source": claims["source"].to_numpy(), "stance": which, "probability": probs[np.arange(len(claims)), which],
-        "doc_id": claims["doc_id"].to_numpy(), "seg_id": claims["seg_id"].to_numpy(),
-        "row": np.arange(len(claims)),
+        "source": claims["source"].to_numpy(), "stance": which,
+        "probability": probs[np.arange(len(claims)), which], "doc_id": claims["doc_id"].to_numpy(),
+        "seg_id": claims["seg_id"].to_numpy(), "row": np.arange(len(claims)),
     }).sort_values(["source", "stance", "probability", "doc_id", "seg_id"],
                    ascending=[True, True, False, True, True], kind="mergesort")
     ranked = ranked.groupby(["source", "stance"], sort=False).head(k)

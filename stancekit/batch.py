@@ -19,8 +19,7 @@ import pandas as pd
 
 from .classifiers.base import StanceClassifier
 from .errors import InputError, UsageError
-from .io import JSONL_SUFFIXES, InputFile, iter_inputs, jsonl_lines, read_input, read_text
-from .schema import Article
+from .io import JSONL_SUFFIXES, InputFile, iter_inputs, jsonl_lines, read_inputs, read_text
 from .outputs import AtomicWriter, error_record, write_text_atomic, warning_lines
 from .pipeline import CLAIM_COLUMNS, classify_articles, predict_proba
 from .schema import LABELS
@@ -146,21 +145,12 @@ def plan_partitions(paths) -> list[list[InputFile | InputError]]:
     return partitions
 
 
-def read_partition(partition: list[InputFile | InputError], max_mb=None) -> Iterator[Article | InputError]:
-    """The articles of one partition in order, and an InputError for each one that can't be read."""
-    for item in partition:
-        if isinstance(item, InputError):
-            yield item
-        else:
-            yield from read_input(item, max_mb=max_mb)
-
-
 def partition_groups(partitions: list, size: int, start: int = 0, max_mb=None) -> Iterator[tuple[int, list]]:
     """(index of first item, items) for groups of up to ``size`` items that never span two partitions,
     skipping the first ``start`` items (those an interrupted run finished)."""
     index = 0
     for partition in partitions:
-        items = read_partition(partition, max_mb)
+        items = read_inputs(partition, max_mb=max_mb)
         while group := list(islice(items, size)):
             if index >= start:
                 yield index, group

@@ -30,7 +30,7 @@ from . import aggregate
 from .batch import (DOC_GROUP, DRILL_DOWN_LIMIT, CompareResult, _group_size, _remove_if_empty, partition_groups,
                     plan_partitions)
 from .compare import divergence_from, pairwise_from, ranking, shares_of
-from .errors import InputError, UsageError
+from .errors import InputError, StancekitError, UsageError
 from .outputs import AtomicWriter, error_record, warning_lines, write_text_atomic
 from .pipeline import CLAIM_COLUMNS, classify_articles
 from .report import claim_line, render_html, sources_csv
@@ -45,7 +45,8 @@ _MODELS: dict[str, object] = {}  # per worker process: each model is loaded once
 
 def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, workers: int = 2,
                     scheduler: str | None = None, model_threads: int | None = None, resume: bool = False,
-                    max_mb: float | None = None, seed: int = 0, progress: bool = False, on_error: Callable[[str], None] = lambda msg: None,
+                    max_mb: float | None = None, seed: int = 0, progress: bool = False,
+                    on_error: Callable[[str], None] = lambda msg: None,
                     on_warning: Callable[[str], None] = lambda msg: None) -> CompareResult:
     """Run ``compare`` over ``paths`` on Dask and write the same files into ``out``.
 
@@ -87,7 +88,7 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
 def _run_partitions(client, partitions, staging: Path, model, group, max_mb, threads, progress,
                     on_error, on_warning) -> tuple[dict[int, dict], dict[int, dict]]:
     """({index: record} of partitions finished by an earlier run, {index: record} of this run's)."""
-    from dask.distributed import as_completed
+    from dask.distributed import KilledWorker, as_completed
     from tqdm.auto import tqdm
 
     done = {i: json.loads(path.read_text(encoding="utf-8")) for i in range(len(partitions))
@@ -98,7 +99,13 @@ def _run_partitions(client, partitions, staging: Path, model, group, max_mb, thr
     fresh = {}
     with tqdm(total=len(todo), unit="partition", disable=not progress, leave=False) as bar:
         for future in as_completed(futures):
-            record = future.result()
+            try:
+                record = future.result()
+            except KilledWorker:
+                index = todo[futures.index(future)]
+                raise StancekitError(
+                    f"partition {index} (from {partitions[index][0].path}) killed its Dask worker every time "
+                    "it ran; finished partitions are kept: fix or remove its files and rerun with --resume") from None
             for kind, message in record["messages"]:
                 (on_error if kind == "error" else on_warning)(message)
             fresh[record["index"]] = record
@@ -128,7 +135,7 @@ def run_partition(index: int, partition: list, staging: Path, model: str | None,
         frame = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
         frame["speaker"] = frame["speaker"].astype("string")
         frame["order"] = (np.int64(index) << 32) + np.arange(len(frame), dtype=np.int64)
-        tmp = _file(staging, "claims", index, "parquet.tmp")
+        tmp = _file(staging, "claims", index, f"parquet.{os.getpid()}.tmp")  # unique if a task runs twice
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, _file(staging, "claims", index, "parquet"))
     write_text_atomic(_file(staging, "docs", index, "jsonl"),

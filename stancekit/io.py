@@ -45,11 +45,7 @@ class InputFile(NamedTuple):
 def iter_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
                   max_mb: float | None = None) -> Iterator[Article | InputError]:
     """Yield every article under ``paths`` in a stable order, or an InputError for what can't be read."""
-    for item in iter_inputs(paths):
-        if isinstance(item, InputError):
-            yield item
-        else:
-            yield from read_input(item, max_mb=max_mb)
+    return read_inputs(iter_inputs(paths), max_mb=max_mb)
 
 
 def iter_inputs(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> Iterator[InputFile | InputError]:
@@ -73,9 +69,15 @@ def iter_inputs(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> Itera
             yield InputFile(path, {})
 
 
-def read_input(item: InputFile, *, max_mb: float | None = None) -> Iterator[Article | InputError]:
-    """The articles of one input file (one per line of a .jsonl file), or InputErrors."""
-    return _iter_file(item.path, DEFAULT_MAX_MB if max_mb is None else max_mb, item.meta)
+def read_inputs(items: Iterable[InputFile | InputError], *,
+                max_mb: float | None = None) -> Iterator[Article | InputError]:
+    """The articles of input files in order (one per line of a .jsonl file), or InputErrors."""
+    limit = DEFAULT_MAX_MB if max_mb is None else max_mb
+    for item in items:
+        if isinstance(item, InputError):
+            yield item
+        else:
+            yield from _iter_file(item.path, limit, item.meta)
 
 
 def load_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,

@@ -64,6 +64,13 @@ class DiesOnceClassifier(SlowClassifier):
         return super().predict_proba(texts)
 
 
+class DiesClassifier(KeywordClassifier):
+    """Exits its process abruptly on every call: a partition that always kills its worker."""
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        os._exit(1)
+
+
 class FailingClassifier(KeywordClassifier):
     """A classifier with a bug: predict_proba raises."""
 

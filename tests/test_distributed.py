@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,15 @@ def _assert_same_outputs(a: Path, b: Path) -> None:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
+def test_the_single_machine_path_does_not_import_dask(tmp_path):
+    probe = ("import sys; from stancekit.cli import cli\n"
+             "cli(['compare', sys.argv[1], '--out', sys.argv[2], '--model', sys.argv[3]], standalone_mode=False)\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    done = subprocess.run([sys.executable, "-c", probe, str(SEEDS), str(tmp_path / "out"), KEYWORDS],
+                          capture_output=True, text=True, cwd=SEEDS.parent, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_corpus_is_cut_into_several_partitions(corpus):
     assert len(plan_partitions([corpus])) >= 4
 
@@ -99,6 +110,17 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(corpus, tmp_path, 
     compare_on_dask([corpus], "tests.fake_classifier:DiesOnceClassifier", out=tmp_path / "dask", workers=2)
     assert (tmp_path / "died").exists()  # a worker process really exited mid-run
     _assert_same_outputs(single, tmp_path / "dask")
+
+
+def test_a_partition_that_always_kills_its_worker_is_named(corpus, tmp_path):
+    import dask
+
+    from stancekit import StancekitError
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            pytest.raises(StancekitError, match=r"partition \d+ \(from .*shard-\d+\.jsonl\) killed its Dask worker"):
+        compare_on_dask([corpus], "tests.fake_classifier:DiesClassifier", out=tmp_path / "dask", workers=1)
+    assert (tmp_path / "dask" / distributed.STAGING / "run.json").exists()  # kept for --resume
 
 
 def test_resume_skips_finished_partitions(corpus, tmp_path, monkeypatch):
