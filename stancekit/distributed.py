@@ -56,6 +56,8 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     ``model_threads`` is the torch threads per worker: by default the cores shared out among the
     local workers, or torch's own default on a running cluster.
     """
+    if scheduler is None and workers < 1:
+        raise UsageError(f"--workers must be at least 1; got {workers}")
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     out = Path(out)
     partitions = plan_partitions(paths)
@@ -321,8 +323,6 @@ def local_cluster(workers: int):
     import dask
     from dask.distributed import LocalCluster
 
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1; got {workers}")
     # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's adaptive mmap threshold:
     # every large tensor is then mapped and unmapped again, and inference ran 1.5x slower here.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \

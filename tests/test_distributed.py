@@ -68,6 +68,34 @@ def test_the_single_machine_path_does_not_import_dask(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_cli_engine_dask_prints_the_same_table_and_writes_the_same_files(tmp_path):
+    from click.testing import CliRunner
+
+    from stancekit.cli import cli
+
+    runs = {engine: CliRunner().invoke(cli, ["compare", str(SEEDS), "--out", str(tmp_path / engine), "--model",
+                                             KEYWORDS, "--engine", engine]) for engine in ("local", "dask")}
+    assert [r.exit_code for r in runs.values()] == [0, 0]
+    assert runs["local"].stdout == runs["dask"].stdout
+    assert runs["dask"].stderr.splitlines()[-1] == "4 processed, 0 skipped, 0 failed"
+    _assert_same_outputs(tmp_path / "local", tmp_path / "dask")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workers", "0", "--engine", "dask"], "error: --workers must be at least 1; got 0"),
+    (["--scheduler", "tcp://127.0.0.1:8786"], "error: --scheduler needs --engine dask"),
+])
+def test_cli_engine_arguments_are_checked_before_any_work(tmp_path, args, message):
+    from click.testing import CliRunner
+
+    from stancekit.cli import cli
+
+    result = CliRunner().invoke(cli, ["compare", str(SEEDS), "--out", str(tmp_path / "out"), "--model", KEYWORDS,
+                                      *args])
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (2, message)
+    assert not (tmp_path / "out").exists()
+
+
 def test_corpus_is_cut_into_several_partitions(corpus):
     assert len(plan_partitions([corpus])) >= 4
 
