@@ -99,7 +99,7 @@ def _run_partitions(client, partitions, staging: Path, model, group, max_mb, thr
     futures = [client.submit(run_partition, i, partitions[i], staging, model, group, max_mb, threads,
                              key=f"stancekit-partition-{i}-{staging}", pure=False) for i in todo]
     fresh = {}
-    with tqdm(total=len(todo), unit="partition", disable=not progress, leave=False) as bar:
+    with tqdm(total=len(todo), unit="partition", disable=not progress or len(todo) < 4, leave=False) as bar:
         for future in as_completed(futures):
             try:
                 record = future.result()
@@ -108,8 +108,9 @@ def _run_partitions(client, partitions, staging: Path, model, group, max_mb, thr
                 raise StancekitError(
                     f"partition {index} (from {partitions[index][0].path}) killed its Dask worker every time "
                     "it ran; finished partitions are kept: fix or remove its files and rerun with --resume") from None
-            for kind, message in record["messages"]:
-                (on_error if kind == "error" else on_warning)(message)
+            with tqdm.external_write_mode():  # messages above the bar, not through it
+                for kind, message in record["messages"]:
+                    (on_error if kind == "error" else on_warning)(message)
             fresh[record["index"]] = record
             bar.update(1)
     return done, fresh
@@ -327,5 +328,5 @@ def local_cluster(workers: int):
     # every large tensor is then mapped and unmapped again, and inference ran 1.5x slower here.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                         silence_logs=logging.ERROR) as cluster:
+                         silence_logs=logging.CRITICAL) as cluster:  # failures reach the driver as errors
         yield cluster
