@@ -119,3 +119,11 @@ def test_non_english_text_is_flagged_but_loaded(tmp_path):
                     "firmado con el gobierno.", encoding="utf-8")
     (article,) = load_articles(path)
     assert any("does not look like English" in w for w in article.meta["warnings"])
+
+
+def test_a_glob_pattern_reads_its_matches_in_sorted_order(tmp_path):
+    for name in ("b.jsonl", "a.jsonl", "c.txt"):
+        (tmp_path / name).write_text(json.dumps({"text": f"Text of {name}."}) + "\n", encoding="utf-8")
+    articles = load_articles(str(tmp_path / "*.jsonl"))
+    assert [a.source for a in articles] == ["a", "b"]
+    assert _messages(str(tmp_path / "*.html")) == [f"{tmp_path / '*.html'}: no files match this pattern"]
