@@ -15,6 +15,7 @@ mode, a shared mount on a cluster.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -56,6 +57,8 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     ``model_threads`` is the torch threads per worker: by default the cores shared out among the
     local workers, or torch's own default on a running cluster.
     """
+    if importlib.util.find_spec("distributed") is None:
+        raise UsageError("--engine dask needs Dask: pip install 'stancekit[dask]'")
     if scheduler is None and workers < 1:
         raise UsageError(f"--workers must be at least 1; got {workers}")
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
@@ -306,10 +309,8 @@ def _open_staging(staging: Path, key: dict, resume: bool) -> Path:
 @contextmanager
 def _dask_client(scheduler: str | None, workers: int):
     """A client of the cluster at ``scheduler``, or of a local cluster of ``workers`` processes."""
-    try:
-        from dask.distributed import Client
-    except ImportError:
-        raise UsageError("--engine dask needs Dask: pip install 'stancekit[dask]'") from None
+    from dask.distributed import Client
+
     if scheduler:
         with Client(scheduler) as client:
             yield client

@@ -96,6 +96,15 @@ def test_cli_engine_arguments_are_checked_before_any_work(tmp_path, args, messag
     assert not (tmp_path / "out").exists()
 
 
+def test_without_dask_installed_the_engine_says_what_to_install(tmp_path, monkeypatch):
+    from stancekit import StancekitError
+
+    monkeypatch.setattr(distributed.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(StancekitError, match=r"^--engine dask needs Dask: pip install 'stancekit\[dask\]'$"):
+        compare_on_dask([SEEDS], KEYWORDS, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_corpus_is_cut_into_several_partitions(corpus):
     assert len(plan_partitions([corpus])) >= 4
 
