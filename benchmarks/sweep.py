@@ -32,6 +32,7 @@ VARIANTS = {
     "seed1": {"seed": 1},
     "seed2": {"seed": 2},
     "corpus_only": {"_no_seeds": True},
+    "seeds_x4": {"_seed_repeats": 4},  # the other seed articles' claims (real news) 4 times in training
 }
 
 
@@ -62,10 +63,12 @@ def main() -> None:
     for name in args.variants.split(","):
         params = {**BASE, **VARIANTS[name]}
         no_seeds = params.pop("_no_seeds", False)
+        repeats = params.pop("_seed_repeats", 1)
         started = time.time()
 
         def make():
-            return TransformerClassifier(base=args.base, device=args.device, backend="fp32", progress=False, **params)
+            model = TransformerClassifier(base=args.base, device=args.device, backend="fp32", progress=False, **params)
+            return _SeedsRepeated(model, len(corpus["text"]), repeats) if repeats > 1 else model
 
         evaluation = _loso_without_seeds(make, seeds, corpus) if no_seeds else \
             evaluate_loso(make, seeds=seeds, training=corpus, name=name, n_boot=200)
@@ -74,6 +77,23 @@ def main() -> None:
         print(name, {k: results[name][k] for k in ("macro_f1", "f_avg", "accuracy", "ece", "seconds")}, flush=True)
         Path(args.out).parent.mkdir(exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+
+
+class _SeedsRepeated:
+    """Trains ``model`` with the seed claims (after the first ``n_corpus`` texts) repeated ``repeats`` times."""
+
+    def __init__(self, model, n_corpus: int, repeats: int):
+        self.model, self.n_corpus, self.repeats = model, n_corpus, repeats
+        self.labels = model.labels
+
+    def fit(self, texts, labels):
+        texts, labels = list(texts), list(labels)
+        extra = self.repeats - 1
+        self.model.fit(texts + texts[self.n_corpus:] * extra, labels + labels[self.n_corpus:] * extra)
+        return self
+
+    def predict_proba(self, texts):
+        return self.model.predict_proba(texts)
 
 
 def _loso_without_seeds(make, seeds, corpus):
