@@ -1,7 +1,8 @@
 """Speed and memory of stancekit, stage by stage and end to end, against a plain transformers pipeline.
 
 Synthetic corpora of 100, 1,000 and 10,000 articles are built by resampling seed segments (30-50
-per article, 8 sources), as folders of .jsonl files of 500 articles each. Every timing is the median of --repeats runs (spread printed beside it).
+per article, 8 sources), as folders of .jsonl files of 500 articles each. Every timing is the median of
+--repeats runs (spread printed beside it).
 
     python benchmarks/speed.py            # full run (about 15 minutes on 2 cores)
     python benchmarks/speed.py --quick    # under a minute: seeds, 30 articles, 200 claims
@@ -200,17 +201,10 @@ def main() -> None:
             corpus = synthetic_corpus(Path(tmp), n)
             entry = {"stages": stage_timings(corpus, classifier, args.repeats)} if n <= 1000 else {}
             entry["end_to_end"] = end_to_end(corpus, Path(tmp) / f"out{n}", n, 1 if n >= 10000 else args.repeats)
-            n_claims, wall = entry["end_to_end"]["n_claims"], entry["end_to_end"]["median_s"]
-            runs = entry["end_to_end"]["runs"]
             report["corpora"][str(n)] = entry
             _save(report, args.quick)
-            print(f"compare {n} articles ({n_claims} claims): {wall:.1f} s, {n_claims / wall:.0f} claims/s, "
-                  f"{n / wall:.1f} articles/s, peak RSS {entry['end_to_end']['peak_rss_mb']:.0f} MB "
-                  f"({spread([r['wall_s'] for r in runs])})", flush=True)
     if "1000" in report["corpora"] and "10000" in report["corpora"]:
-        a, b = (report["corpora"][k]["end_to_end"]["peak_rss_mb"] for k in ("1000", "10000"))
-        report["rss_growth_1k_to_10k"] = b / a - 1
-        print(f"peak RSS 1,000 -> 10,000 articles: {a:.0f} -> {b:.0f} MB ({(b / a - 1) * 100:+.1f}%)")
+        report["rss_growth_1k_to_10k"] = rss_growth(report, 1000, 10000)
     print(f"saved {_save(report, args.quick)}")
 
 
@@ -219,8 +213,19 @@ def end_to_end(corpus: Path, out: Path, n: int, repeats: int) -> dict:
     runs = [run_cli(["compare", str(corpus), "--out", str(out)]) for _ in range(repeats)]
     n_claims = sum(1 for _ in open(out / "claims.jsonl", encoding="utf-8"))
     wall = statistics.median(r["wall_s"] for r in runs)
-    return {"median_s": wall, "runs": runs, "n_claims": n_claims, "claims_per_s": n_claims / wall,
-            "articles_per_s": n / wall, "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+    entry = {"median_s": wall, "runs": runs, "n_claims": n_claims, "claims_per_s": n_claims / wall,
+             "articles_per_s": n / wall, "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+    print(f"compare {n} articles ({n_claims} claims): {wall:.1f} s, {n_claims / wall:.0f} claims/s, "
+          f"{n / wall:.1f} articles/s, peak RSS {entry['peak_rss_mb']:.0f} MB "
+          f"({spread([r['wall_s'] for r in runs])})", flush=True)
+    return entry
+
+
+def rss_growth(report: dict, small: int, large: int) -> float:
+    """Relative growth of end-to-end peak RSS from ``small`` to ``large`` articles (printed too)."""
+    a, b = (report["corpora"][str(n)]["end_to_end"]["peak_rss_mb"] for n in (small, large))
+    print(f"peak RSS {small:,} -> {large:,} articles: {a:.0f} -> {b:.0f} MB ({(b / a - 1) * 100:+.1f}%)")
+    return b / a - 1
 
 
 def end_to_end_only(sizes: list[int], repeats: int) -> None:
@@ -229,14 +234,10 @@ def end_to_end_only(sizes: list[int], repeats: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             corpus = synthetic_corpus(Path(tmp), n)
-            entry = end_to_end(corpus, Path(tmp) / f"out{n}", n, 1 if n >= 10000 else repeats)
-            report["corpora"][str(n)] = {"end_to_end": entry}
-            print(f"compare {n} articles ({entry['n_claims']} claims): {entry['median_s']:.1f} s, "
-                  f"{entry['claims_per_s']:.0f} claims/s, peak RSS {entry['peak_rss_mb']:.0f} MB", flush=True)
-    peaks = [report["corpora"][str(n)]["end_to_end"]["peak_rss_mb"] for n in (min(sizes), max(sizes))]
-    report["rss_growth"] = {"from": min(sizes), "to": max(sizes), "growth": peaks[1] / peaks[0] - 1}
-    print(f"peak RSS {min(sizes):,} -> {max(sizes):,} articles: {peaks[0]:.0f} -> {peaks[1]:.0f} MB "
-          f"({(peaks[1] / peaks[0] - 1) * 100:+.1f}%)")
+            report["corpora"][str(n)] = {
+                "end_to_end": end_to_end(corpus, Path(tmp) / f"out{n}", n, 1 if n >= 10000 else repeats)}
+    report["rss_growth"] = {"from": min(sizes), "to": max(sizes),
+                            "growth": rss_growth(report, min(sizes), max(sizes))}
     out = HERE / "results" / "speed-end-to-end.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"saved {out}")

@@ -149,8 +149,12 @@ def _groups(claims: pd.DataFrame, keys: list[str],
 
 def summarize(group: pd.DataFrame, weighted: bool, n_boot: int, rng: np.random.Generator) -> dict:
     """Shares, net stance, interval and confidence for one group of claims (a row of by_source)."""
-    shares, values = _per_claim(group, weighted)
-    boot = _bootstrap(group["doc_id"].to_numpy(), values, n_boot, rng)
+    return summary_from(group, weighted, replicates(group, weighted, n_boot, rng)[1])
+
+
+def summary_from(group: pd.DataFrame, weighted: bool, boot: np.ndarray) -> dict:
+    """summarize's row from the group's bootstrap replicates, already drawn."""
+    shares, _ = _per_claim(group, weighted)
     low, high = np.percentile(boot, [2.5, 97.5])
     confidence = group[list(PROB_COLUMNS)].to_numpy(dtype=np.float64).max(axis=1).mean()
     return {

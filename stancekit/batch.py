@@ -22,7 +22,7 @@ from .errors import InputError, UsageError
 from .io import JSONL_SUFFIXES, InputFile, iter_inputs, jsonl_lines, read_inputs, read_text
 from .outputs import AtomicWriter, error_record, write_text_atomic, warning_lines
 from .pipeline import CLAIM_COLUMNS, classify_articles, predict_proba
-from .schema import LABELS
+from .schema import LABELS, Article
 
 
 #: Claims (JSONL lines) per checkpointed group in ``classify``; STANCEKIT_LINE_GROUP overrides it.
@@ -311,16 +311,10 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
                             group=_group_size("STANCEKIT_DOC_GROUP", DOC_GROUP), key=key)
     counts = Counts(skipped=checkpoint.done, failed_before=checkpoint.failed_before)
     for first, group in partition_groups(plan_partitions(paths), checkpoint.group, checkpoint.done, max_mb):
-        articles = []
-        for item in group:
-            if isinstance(item, InputError):
-                on_error(str(item))
-                counts.failed += 1
-                checkpoint.handles["errors.jsonl"].write(json.dumps(error_record(item), ensure_ascii=False) + "\n")
-                continue
-            for line in warning_lines(item):
-                on_warning(line)
-            articles.append(item)
+        articles, errors = sort_out(group, on_error, on_warning)
+        counts.failed += len(errors)
+        for err in errors:
+            checkpoint.handles["errors.jsonl"].write(json.dumps(error_record(err), ensure_ascii=False) + "\n")
         rows, documents = classify_articles(articles, classifier)
         counts.processed += len(articles)
         for row in rows:
@@ -341,24 +335,58 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
     return CompareResult(counts.processed, counts.failed, tables, counts.skipped, counts.failed_before)
 
 
+def sort_out(items: list, on_error, on_warning) -> tuple[list[Article], list[InputError]]:
+    """(articles, InputErrors) of a group of inputs, telling ``on_error`` and ``on_warning`` about them."""
+    articles, errors = [], []
+    for item in items:
+        if isinstance(item, InputError):
+            on_error(str(item))
+            errors.append(item)
+        else:
+            for line in warning_lines(item):
+                on_warning(line)
+            articles.append(item)
+    return articles, errors
+
+
 def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
     """Aggregate from a compact claims table (no texts) and stream claims.jsonl from the partial file,
     so memory stays flat however many articles were compared."""
-    from .report import build_tables, claim_line, render_html, sources_csv
+    from .report import build_tables
 
     claims = _compact_claims(checkpoint.paths["claims.jsonl"])
     if not len(claims):
         return None
     tables = build_tables(claims, seed=seed)
-    n_articles, n_claims = claims["doc_id"].nunique(), len(claims)
+    n_articles = claims["doc_id"].nunique()
     del claims  # the report needs only the tables: free the claims table before drawing it
-    tables["evidence"] = _with_texts(tables["evidence"], checkpoint.paths["claims.jsonl"])
     with open(checkpoint.paths["docs.jsonl"], encoding="utf-8") as handle:
         documents = [json.loads(line) for line in islice(handle, DRILL_DOWN_LIMIT)]
+    with open(checkpoint.paths["claims.jsonl"], encoding="utf-8") as handle:
+        return write_result_files(out, tables, (json.loads(line) for line in handle), documents, n_articles)
+
+
+def write_result_files(out: Path, tables: dict, rows: Iterator[dict], documents: list[dict],
+                       n_articles: int) -> dict:
+    """claims.jsonl from ``rows`` (every claim, in order, with its text), sources.csv and report.html.
+
+    The evidence claims' texts are picked from ``rows`` as they stream past, so the claims are
+    read once. Returns ``tables`` with those texts filled in.
+    """
+    from .report import claim_line, render_html, sources_csv
+
+    evidence = tables["evidence"]
+    wanted = {(row.doc_id, int(row.seg_id)) for row in evidence.itertuples(index=False)}
+    texts, n_claims = {}, 0
+    with AtomicWriter(out / "claims.jsonl") as sink:
+        for row in rows:
+            sink.write(claim_line(row))
+            n_claims += 1
+            if (key := (row["doc_id"], int(row["seg_id"]))) in wanted:
+                texts[key] = row["text"]
+    tables["evidence"] = evidence.assign(
+        text=[texts[(row.doc_id, int(row.seg_id))] for row in evidence.itertuples(index=False)])
     write_text_atomic(out / "sources.csv", sources_csv(tables["by_source"]))
-    with AtomicWriter(out / "claims.jsonl") as sink, open(checkpoint.paths["claims.jsonl"], encoding="utf-8") as rows:
-        for line in rows:
-            sink.write(claim_line(json.loads(line)))
     write_text_atomic(out / "report.html", render_html(documents, tables, n_articles=n_articles, n_claims=n_claims))
     return tables
 
@@ -400,20 +428,6 @@ def _categorical(codes, categories: list) -> pd.Categorical:
     remap = np.array([-1 if c is None else position[c] for c in categories], dtype=np.int64)
     index = np.frombuffer(codes, dtype=np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
     return pd.Categorical.from_codes(remap[index], categories=kept)
-
-
-def _with_texts(evidence: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Fill the evidence table's texts from the partial claims file (one pass)."""
-    wanted = {(row.doc_id, int(row.seg_id)) for row in evidence.itertuples(index=False)}
-    texts = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            if (row["doc_id"], row["seg_id"]) in wanted:
-                texts[(row["doc_id"], row["seg_id"])] = row["text"]
-    evidence = evidence.copy()
-    evidence["text"] = [texts[(row.doc_id, int(row.seg_id))] for row in evidence.itertuples(index=False)]
-    return evidence
 
 
 def _remove_if_empty(folder: Path) -> None:

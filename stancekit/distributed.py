@@ -29,12 +29,11 @@ import pandas as pd
 
 from . import aggregate
 from .batch import (DOC_GROUP, DRILL_DOWN_LIMIT, CompareResult, _group_size, _remove_if_empty, partition_groups,
-                    plan_partitions)
+                    plan_partitions, sort_out, write_result_files)
 from .compare import divergence_from, pairwise_from, ranking, shares_of
-from .errors import InputError, StancekitError, UsageError
-from .outputs import AtomicWriter, error_record, warning_lines, write_text_atomic
+from .errors import StancekitError, UsageError
+from .outputs import error_record, write_text_atomic
 from .pipeline import CLAIM_COLUMNS, classify_articles
-from .report import claim_line, render_html, sources_csv
 
 #: Staging folder inside OUT for the partitions' files while a run is in progress.
 STAGING = ".partial-dask"
@@ -125,14 +124,9 @@ def run_partition(index: int, partition: list, staging: Path, model: str | None,
     classifier = _worker_model(model, threads)
     rows, documents, errors, messages, processed = [], [], [], [], 0
     for _, items in partition_groups([partition], group, 0, max_mb):
-        articles = []
-        for item in items:
-            if isinstance(item, InputError):
-                errors.append(json.dumps(error_record(item), ensure_ascii=False) + "\n")
-                messages.append(("error", str(item)))
-            else:
-                messages += [("warning", line) for line in warning_lines(item)]
-                articles.append(item)
+        articles, failed = sort_out(items, lambda msg: messages.append(("error", msg)),
+                                    lambda msg: messages.append(("warning", msg)))
+        errors += [json.dumps(error_record(err), ensure_ascii=False) + "\n" for err in failed]
         claim_rows, docs = classify_articles(articles, classifier)
         rows += claim_rows
         documents += docs[:DRILL_DOWN_LIMIT - len(documents)]
@@ -178,10 +172,10 @@ def engine_tables(claims, *, n_boot: int = 2000, seed: int = 0, k: int = 3) -> d
         return aggregate.group_generator(seed, position)
 
     def per_source(group, position):
-        return {"plain": aggregate.summarize(group, False, n_boot, generator(position)),
+        replicates = aggregate.replicates(group, False, n_boot, generator(position))
+        return {"plain": aggregate.summary_from(group, False, replicates[1]),
                 "weighted": aggregate.summarize(group, True, n_boot, generator(position)),
-                "replicates": aggregate.replicates(group, False, n_boot, generator(position)),
-                "evidence": aggregate.evidence(group, k)}
+                "replicates": replicates, "evidence": aggregate.evidence(group, k)}
 
     def per_speaker(group, position):
         return {"plain": aggregate.summarize(group, False, n_boot, generator(position)),
@@ -251,29 +245,9 @@ def _write_outputs(out: Path, staging: Path, records: list[dict], claim_files: l
 
     claims = dd.read_parquet([str(f) for f in claim_files], columns=_COMPACT).assign(text="")
     tables = engine_tables(claims, seed=seed)
-    tables["evidence"] = _with_texts(tables["evidence"], claim_files)
     n_articles = int(claims["doc_id"].nunique().compute())
-    write_text_atomic(out / "sources.csv", sources_csv(tables["by_source"]))
-    with AtomicWriter(out / "claims.jsonl") as sink:
-        for path in claim_files:
-            for row in pd.read_parquet(path).to_dict("records"):
-                sink.write(claim_line(row))
-    documents = list(_first_documents(staging, len(records)))
-    write_text_atomic(out / "report.html", render_html(documents, tables, n_articles=n_articles,
-                                                       n_claims=sum(r["claims"] for r in records)))
-    return tables
-
-
-def _with_texts(evidence: pd.DataFrame, claim_files: list[Path]) -> pd.DataFrame:
-    """Fill the evidence table's texts from the partitions' claim files."""
-    import dask.dataframe as dd
-
-    texts = dd.read_parquet([str(f) for f in claim_files], columns=["doc_id", "seg_id", "text"])
-    found = texts[texts["doc_id"].isin(sorted(set(evidence["doc_id"])))].compute()
-    lookup = {(row.doc_id, int(row.seg_id)): row.text for row in found.itertuples(index=False)}
-    evidence = evidence.copy()
-    evidence["text"] = [lookup[(row.doc_id, int(row.seg_id))] for row in evidence.itertuples(index=False)]
-    return evidence
+    rows = (row for path in claim_files for row in pd.read_parquet(path).to_dict("records"))
+    return write_result_files(out, tables, rows, list(_first_documents(staging, len(records))), n_articles)
 
 
 def _first_documents(staging: Path, n_partitions: int) -> Iterator[dict]:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .aggregate import by_source, by_speaker, by_voice, evidence
-from .compare import divergence_matrix, pairwise, ranking
+from .aggregate import by_source, by_speaker, by_voice, evidence, source_bootstraps
+from .compare import divergence_from, pairwise_from, ranking, shares_of
 from .errors import UsageError
 from .outputs import write_text_atomic
 from .schema import LABELS, TARGET
@@ -42,13 +42,14 @@ _MAX_ANNOTATED = 12   # heat maps larger than this are drawn without per-cell nu
 def build_tables(claims: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0, k: int = 3) -> dict:
     """Every table write_outputs expects, computed from ``claims`` with one seed."""
     table = by_source(claims, n_boot=n_boot, seed=seed)
+    shares = shares_of(table)
     return {
         "by_source": table,
         "by_source_weighted": by_source(claims, weighted=True, n_boot=n_boot, seed=seed),
         "by_voice": by_voice(claims, n_boot=n_boot, seed=seed),
         "by_speaker": by_speaker(claims, n_boot=n_boot, seed=seed),
-        "pairwise": pairwise(claims, n_boot=n_boot, seed=seed),
-        "divergence": divergence_matrix(claims),
+        "pairwise": pairwise_from(source_bootstraps(claims, n_boot=n_boot, seed=seed), shares),
+        "divergence": divergence_from(shares),
         "ranking": ranking(table),
         "evidence": evidence(claims, k=k),
     }
