@@ -33,6 +33,9 @@ VARIANTS = {
     "seed2": {"seed": 2},
     "corpus_only": {"_no_seeds": True},
     "seeds_x4": {"_seed_repeats": 4},  # the other seed articles' claims (real news) 4 times in training
+    "mean_pool": {"pooling": "mean"},  # head on the mean of token states, the encoder's own sentence pooling
+    # trained on the corpus alone; each fold's temperature fitted on the other seed articles
+    "seed_calibrated": {"_seed_calibration": True, "calibration_fraction": 0.0},
 }
 
 
@@ -64,6 +67,7 @@ def main() -> None:
         params = {**BASE, **VARIANTS[name]}
         no_seeds = params.pop("_no_seeds", False)
         repeats = params.pop("_seed_repeats", 1)
+        seed_calibration = params.pop("_seed_calibration", False)
         started = time.time()
 
         def make():
@@ -71,12 +75,15 @@ def main() -> None:
             return _SeedsRepeated(model, len(corpus["text"]), repeats) if repeats > 1 else model
 
         evaluation = _loso_without_seeds(make, seeds, corpus) if no_seeds else \
-            evaluate_loso(make, seeds=seeds, training=corpus, name=name, n_boot=200)
+            evaluate_loso(make, seeds=seeds, training=corpus, name=name, n_boot=200,
+                          calibrate_on_seeds=seed_calibration)
         results[name] = {"params": VARIANTS[name], "seconds": round(time.time() - started, 1),
                          **{k: round(v, 4) for k, v in evaluation.metrics.items()}}
         print(name, {k: results[name][k] for k in ("macro_f1", "f_avg", "accuracy", "ece", "seconds")}, flush=True)
         Path(args.out).parent.mkdir(exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+        predictions = Path(args.out).with_name(f"{Path(args.out).stem}-{name}-predictions.jsonl")
+        predictions.write_text("".join(json.dumps(p) + "\n" for p in evaluation.predictions))
 
 
 class _SeedsRepeated:

@@ -76,9 +76,13 @@ def evaluate(classifier: StanceClassifier, data=None, *, name: str | None = None
 
 def evaluate_loso(make_classifier: Callable[[], object], *, seeds=None, training=None,
                   name: str = "classifier", group: str = "doc_id", n_boot: int = 1000,
-                  seed: int = 0) -> Evaluation:
+                  seed: int = 0, calibrate_on_seeds: bool = False) -> Evaluation:
     """Leave-one-source-out: for each seed article, train on the corpus plus the other seed
-    articles and predict the held-out one; predictions are pooled over the folds, then scored."""
+    articles and predict the held-out one; predictions are pooled over the folds, then scored.
+
+    With ``calibrate_on_seeds`` the model is trained once on the corpus alone, and in each fold the
+    other seed articles refit its temperature (``classifier.calibrate``) instead of training it.
+    """
     from .data import load_seeds, load_training
 
     seeds = load_seeds() if seeds is None else seeds
@@ -86,9 +90,15 @@ def evaluate_loso(make_classifier: Callable[[], object], *, seeds=None, training
     groups = list(seeds[group])
     texts, gold = list(seeds["text"]), list(seeds["stance"])
     proba = np.zeros((len(texts), len(LABELS)))
+    corpus_model = make_classifier().fit(list(training["text"]), list(training["stance"])) \
+        if calibrate_on_seeds else None
     for held_out in sorted(set(groups)):
         test = [i for i, g in enumerate(groups) if g == held_out]
         train = [i for i, g in enumerate(groups) if g != held_out]
+        if corpus_model is not None:
+            corpus_model.calibrate([texts[i] for i in train], [gold[i] for i in train])
+            proba[test] = to_label_order(corpus_model.predict_proba([texts[i] for i in test]), corpus_model.labels)
+            continue
         train_texts = list(training["text"]) + [texts[i] for i in train]
         train_labels = list(training["stance"]) + [gold[i] for i in train]
         log.info("fold %s: train %d, test %d", held_out, len(train_texts), len(test))

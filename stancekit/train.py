@@ -26,6 +26,7 @@ class TrainConfig:
     class_weight: str | None = "balanced"
     calibration_fraction: float = 0.15
     freeze_embeddings: bool = True
+    pooling: str = "cls"
     use_corpus: bool = True
     use_seeds: bool = True
     exclude_docs: list[str] = field(default_factory=list)

