@@ -36,7 +36,15 @@ VARIANTS = {
     "mean_pool": {"pooling": "mean"},  # head on the mean of token states, the encoder's own sentence pooling
     # trained on the corpus alone; each fold's temperature fitted on the other seed articles
     "seed_calibrated": {"_seed_calibration": True, "calibration_fraction": 0.0},
+    # corpus labels after the second labeling pass (seeds/train/relabel/adjudication.jsonl)
+    "relabeled": {"_relabeled": True},
+    "relabeled_seed1": {"_relabeled": True, "seed": 1},
+    "seed_calibrated_seed1": {"_seed_calibration": True, "calibration_fraction": 0.0, "seed": 1},
+    "relabeled_seed_calibrated": {"_relabeled": True, "_seed_calibration": True, "calibration_fraction": 0.0},
+    "relabeled_seed_calibrated_seed1": {"_relabeled": True, "_seed_calibration": True, "calibration_fraction": 0.0,
+                                        "seed": 1},
 }
+ADJUDICATION = Path(__file__).resolve().parents[1] / "seeds" / "train" / "relabel" / "adjudication.jsonl"
 
 
 def columns(records: list[dict], keys: tuple[str, ...]) -> dict:
@@ -61,13 +69,15 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "sweep.json"))
     args = parser.parse_args()
     seeds = columns([r for r in read_jsonl(SEEDS_DIR / "labels.jsonl") if r["is_claim"]], ("doc_id", "text", "stance"))
-    corpus = columns(read_jsonl(TRAINING_CORPUS), ("text", "stance"))
+    corpus_records = read_jsonl(TRAINING_CORPUS)
     results = {}
     for name in args.variants.split(","):
         params = {**BASE, **VARIANTS[name]}
         no_seeds = params.pop("_no_seeds", False)
         repeats = params.pop("_seed_repeats", 1)
         seed_calibration = params.pop("_seed_calibration", False)
+        relabeled = params.pop("_relabeled", False)
+        corpus = columns(_adjudicated(corpus_records) if relabeled else corpus_records, ("text", "stance"))
         started = time.time()
 
         def make():
@@ -101,6 +111,12 @@ class _SeedsRepeated:
 
     def predict_proba(self, texts):
         return self.model.predict_proba(texts)
+
+
+def _adjudicated(records: list[dict]) -> list[dict]:
+    """The corpus with the second labeling pass's adjudicated labels in place of the writers'."""
+    decided = {d["id"]: d["stance"] for d in read_jsonl(ADJUDICATION)}
+    return [{**r, "stance": decided.get(r["id"], r["stance"])} for r in records]
 
 
 def _loso_without_seeds(make, seeds, corpus):

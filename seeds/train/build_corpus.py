@@ -1,8 +1,6 @@
 """Build seeds/train/corpus.jsonl from the writers' raw files, and check it against the seeds.
 
-Validates every record, applies the adjudicated labels of the second labeling pass
-(relabel/adjudication.jsonl: where a blind second pass disagreed with the writer, the label the
-guideline supports), drops exact duplicates, measures each sentence's closest seed sentence
+Validates every record, drops exact duplicates, measures each sentence's closest seed sentence
 (cosine of MiniLM embeddings and of character 4-gram TF-IDF) and removes any sentence at or above
 the thresholds, then writes the corpus and a report of the closest pairs (near_duplicates.md).
 
@@ -44,22 +42,10 @@ def load_raw() -> list[dict]:
     return records
 
 
-def adjudicated(records: list[dict]) -> list[dict]:
-    """Records with the second pass's adjudicated labels in place of the writers' where they differ."""
-    path = HERE / "relabel" / "adjudication.jsonl"
-    decided = {d["id"]: d for d in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
-    for r in records:
-        if r["id"] in decided:
-            if decided[r["id"]]["writer"] != r["stance"]:
-                raise SystemExit(f"{path}: {r['id']} was adjudicated against a different writer label")
-            r["stance"] = decided[r["id"]]["stance"]
-    return records
-
-
 def main() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    records = adjudicated(load_raw())
+    records = load_raw()
     seen, unique = set(), []
     for r in records:
         key = " ".join(r["text"].lower().split())
