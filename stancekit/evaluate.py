@@ -90,8 +90,12 @@ def evaluate_loso(make_classifier: Callable[[], object], *, seeds=None, training
     groups = list(seeds[group])
     texts, gold = list(seeds["text"]), list(seeds["stance"])
     proba = np.zeros((len(texts), len(LABELS)))
-    corpus_model = make_classifier().fit(list(training["text"]), list(training["stance"])) \
-        if calibrate_on_seeds else None
+    corpus_model = make_classifier() if calibrate_on_seeds else None
+    if corpus_model is not None:
+        if not callable(getattr(corpus_model, "calibrate", None)):
+            raise TypeError(f"calibrate_on_seeds needs a classifier with calibrate(texts, labels); "
+                            f"{type(corpus_model).__name__} has none")
+        corpus_model.fit(list(training["text"]), list(training["stance"]))
     for held_out in sorted(set(groups)):
         test = [i for i, g in enumerate(groups) if g == held_out]
         train = [i for i, g in enumerate(groups) if g != held_out]
