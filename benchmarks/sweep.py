@@ -35,14 +35,13 @@ VARIANTS = {
     "seeds_x4": {"_seed_repeats": 4},  # the other seed articles' claims (real news) 4 times in training
     "mean_pool": {"pooling": "mean"},  # head on the mean of token states, the encoder's own sentence pooling
     # trained on the corpus alone; each fold's temperature fitted on the other seed articles
-    "seed_calibrated": {"_seed_calibration": True, "calibration_fraction": 0.0},
+    "seed_calibrated": {"_seed_calibration": True},
     # corpus labels after the second labeling pass (seeds/train/relabel/adjudication.jsonl)
     "relabeled": {"_relabeled": True},
     "relabeled_seed1": {"_relabeled": True, "seed": 1},
-    "seed_calibrated_seed1": {"_seed_calibration": True, "calibration_fraction": 0.0, "seed": 1},
-    "relabeled_seed_calibrated": {"_relabeled": True, "_seed_calibration": True, "calibration_fraction": 0.0},
-    "relabeled_seed_calibrated_seed1": {"_relabeled": True, "_seed_calibration": True, "calibration_fraction": 0.0,
-                                        "seed": 1},
+    "seed_calibrated_seed1": {"_seed_calibration": True, "seed": 1},
+    "relabeled_seed_calibrated": {"_relabeled": True, "_seed_calibration": True},
+    "relabeled_seed_calibrated_seed1": {"_relabeled": True, "_seed_calibration": True, "seed": 1},
 }
 ADJUDICATION = Path(__file__).resolve().parents[1] / "seeds" / "train" / "relabel" / "adjudication.jsonl"
 
@@ -76,6 +75,8 @@ def main() -> None:
         no_seeds = params.pop("_no_seeds", False)
         repeats = params.pop("_seed_repeats", 1)
         seed_calibration = params.pop("_seed_calibration", False)
+        if seed_calibration:  # the other seed articles set the temperature: no corpus claims held out for it
+            params["calibration_fraction"] = 0.0
         relabeled = params.pop("_relabeled", False)
         corpus = columns(_adjudicated(corpus_records) if relabeled else corpus_records, ("text", "stance"))
         started = time.time()

@@ -100,13 +100,12 @@ def evaluate_loso(make_classifier: Callable[[], object], *, seeds=None, training
         test = [i for i, g in enumerate(groups) if g == held_out]
         train = [i for i, g in enumerate(groups) if g != held_out]
         if corpus_model is not None:
-            corpus_model.calibrate([texts[i] for i in train], [gold[i] for i in train])
-            proba[test] = to_label_order(corpus_model.predict_proba([texts[i] for i in test]), corpus_model.labels)
-            continue
-        train_texts = list(training["text"]) + [texts[i] for i in train]
-        train_labels = list(training["stance"]) + [gold[i] for i in train]
-        log.info("fold %s: train %d, test %d", held_out, len(train_texts), len(test))
-        classifier = make_classifier().fit(train_texts, train_labels)
+            classifier = corpus_model.calibrate([texts[i] for i in train], [gold[i] for i in train])
+        else:
+            train_texts = list(training["text"]) + [texts[i] for i in train]
+            train_labels = list(training["stance"]) + [gold[i] for i in train]
+            log.info("fold %s: train %d, test %d", held_out, len(train_texts), len(test))
+            classifier = make_classifier().fit(train_texts, train_labels)
         proba[test] = to_label_order(classifier.predict_proba([texts[i] for i in test]), classifier.labels)
     return _evaluation(name, texts, gold, proba, groups, n_boot, seed)
 
