@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from stancekit import LABELS, load_articles, segment
-from stancekit.data import SEEDS_DIR, TRAINING_CORPUS, load_seeds, load_training, read_jsonl
+from stancekit.data import SEEDS_DIR, TRAINING_CORPUS, load_labeled, load_seeds, load_training, read_jsonl
 
 GOLD_FIELDS = {"doc_id", "source", "seg_id", "text", "start", "end", "is_claim", "stance", "speaker"}
 
@@ -55,6 +55,21 @@ def test_no_seed_sentence_is_in_the_training_corpus():
                   if len(r["text"].split()) > 4}
     corpus = {" ".join(json.loads(line)["text"].lower().split()) for line in TRAINING_CORPUS.open(encoding="utf-8")}
     assert not seed_texts & corpus
+
+
+def test_supplement_is_disjoint_relabeled_and_adjudicated():
+    folder = TRAINING_CORPUS.parent / "supplement"
+    supplement = load_labeled(folder / "w8-w11.jsonl")
+    normalized = {" ".join(text.lower().split()) for text in supplement["text"]}
+    corpus = {" ".join(text.lower().split()) for text in load_training()["text"]}
+    seeds = {" ".join(r["text"].lower().split()) for r in read_jsonl(SEEDS_DIR / "labels.jsonl")}
+    assert len(normalized) == supplement.num_rows and not normalized & (corpus | seeds)
+    second = {r["id"]: r["stance"] for r in read_jsonl(folder / "pass2.jsonl")}
+    assert set(second) == set(supplement["id"]) and set(second.values()) == set(LABELS)
+    disagreements = {i for i, stance in zip(supplement["id"], supplement["stance"]) if second[i] != stance}
+    adjudicated = read_jsonl(folder / "adjudication.jsonl")
+    assert disagreements == {r["id"] for r in adjudicated}
+    assert all(r["stance"] in (r["writer"], r["pass2"]) and r["reason"].strip() for r in adjudicated)
 
 
 def test_load_seeds_gives_claims_with_doc_ids():
