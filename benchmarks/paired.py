@@ -1,0 +1,183 @@
+"""Paired comparisons of training choices, every model trained on the corpus alone, seed by seed.
+
+No seed article is in any arm's training data, so all 155 seed claims are held out for every model
+(a leave-one-source-out evaluation by construction, one training per model instead of four), and
+each training seed runs in every arm. Arms:
+
+- ``plain``: the shipped recipe on writers w1–w7, the corpus the shipped model was trained on.
+- ``more_data``: the same, plus the 691 sentences of writers w8–w11 (``seeds/train/supplement/``).
+- ``transfer``: intermediate training on the public stance datasets first (GWSD, IBM Claim
+  Stance, Perspectrum train splits; each text given with its own target as "target [SEP] text"),
+  then the shipped recipe with plain claim inputs, so inference costs the same.
+- ``contrastive``: SetFit-style contrastive fine-tuning of the sentence encoder first (pairs of
+  corpus sentences, cosine target 1 for the same label and 0 for different labels), then the
+  shipped recipe with a head on the mean-pooled sentence embedding.
+- ``context``: the shipped recipe with the previous sentence of the same article as context, given
+  as "claim [SEP] previous sentence" (so truncation cuts the context, never the claim), in training
+  and at prediction. Inputs twice as long cost about twice the inference time.
+
+    python benchmarks/paired.py [--arms plain,more_data] [--seeds 0,1,2] [--device cpu]
+writes benchmarks/results/paired.json and paired-<arm>-seed<N>-predictions.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from stancekit.classifiers import TransformerClassifier
+from stancekit.classifiers.transformer import base_model_dir
+from stancekit.data import SEEDS_DIR, TRAINING_CORPUS, read_jsonl
+from stancekit.evaluate import evaluate
+
+HERE = Path(__file__).resolve().parent
+PUBLIC = HERE.parents[1] / "shared" / "datasets"
+SUPPLEMENT = SEEDS_DIR / "train" / "supplement" / "w8-w11.jsonl"
+RECIPE = {"epochs": 4, "learning_rate": 5e-5, "batch_size": 16, "class_weight": "balanced"}
+ARMS = ("plain", "more_data", "transfer", "contrastive", "context")
+
+
+def with_previous(texts: list[str], docs: list[str]) -> list[str]:
+    """Each text followed by the text before it in the same document (documents given in order)."""
+    return [f"{text} [SEP] {texts[i - 1]}" if i and docs[i - 1] == doc else text
+            for i, (text, doc) in enumerate(zip(texts, docs))]
+
+
+def public_examples(root: Path, per_dataset: int, seed: int) -> tuple[list[str], list[str]]:
+    """Target-prefixed texts and labels from the public train splits (procon-ice is never used)."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for name in ("gwsd", "ibm_claim_stance", "perspectrum"):
+        records = read_jsonl(root / name / "train.jsonl")
+        rng.shuffle(records)
+        for r in records[:per_dataset]:
+            texts.append(f"{r['target']} [SEP] {r['text']}")
+            labels.append(r["stance"])
+    return texts, labels
+
+
+def transfer_encoder(out: Path, args) -> Path:
+    """Stage 1 of ``transfer``: the 3-way classifier fine-tuned on the public datasets, saved as a base."""
+    texts, labels = public_examples(Path(args.public), args.per_dataset, 0)
+    print(f"transfer stage 1: {len(texts)} public examples, 2 epochs", flush=True)
+    clf = TransformerClassifier(epochs=2, calibration_fraction=0.0, device=args.device, backend="fp32",
+                                progress=False, **{k: v for k, v in RECIPE.items() if k != "epochs"})
+    clf.fit(texts, labels)
+    clf.model_.save_pretrained(out)
+    clf.tokenizer_.save_pretrained(out)
+    return out
+
+
+def contrastive_encoder(out: Path, texts: list[str], labels: list[str], args) -> Path:
+    """Stage 1 of ``contrastive``: cosine-similarity loss on labeled pairs, as SetFit does."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    model = AutoModel.from_pretrained(base_model_dir(), dtype=torch.float32).to(args.device).train()
+    by_label = {label: [i for i, y in enumerate(labels) if y == label] for label in set(labels)}
+    pairs = []
+    for i, label in enumerate(labels):
+        for same in [True, False] * (args.pairs_per_text // 2):
+            pool = by_label[label] if same else [j for other, idx in by_label.items() if other != label for j in idx]
+            pairs.append((i, int(rng.choice(pool)), float(same)))
+    order = rng.permutation(len(pairs))
+    steps = math.ceil(len(pairs) / 16)
+    print(f"contrastive stage 1: {len(pairs)} pairs, {steps} steps", flush=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.01)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps), steps)
+
+    def embed(batch_texts):
+        enc = tokenizer(batch_texts, padding=True, truncation=True, max_length=128, return_tensors="pt").to(args.device)
+        hidden = model(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    for step in range(steps):
+        batch = [pairs[k] for k in order[step * 16:(step + 1) * 16]]
+        u = embed([texts[a] for a, _, _ in batch])
+        v = embed([texts[b] for _, b, _ in batch])
+        target = torch.tensor([t for _, _, t in batch], device=args.device)
+        loss = torch.nn.functional.mse_loss(torch.nn.functional.cosine_similarity(u, v), target)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+    model.to("cpu").save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--public", default=str(PUBLIC))
+    parser.add_argument("--per-dataset", type=int, default=2500)
+    parser.add_argument("--pairs-per-text", type=int, default=2)
+    parser.add_argument("--out", default=str(HERE / "results" / "paired.json"))
+    args = parser.parse_args()
+    seeds = [r for r in read_jsonl(SEEDS_DIR / "labels.jsonl") if r["is_claim"]]
+    gold = _Columns({"text": [r["text"] for r in seeds], "stance": [r["stance"] for r in seeds],
+                     "doc_id": [r["doc_id"] for r in seeds]})
+    segments = read_jsonl(SEEDS_DIR / "labels.jsonl")  # every segment, claim or not, in article order
+    in_context = dict(zip(((r["doc_id"], r["seg_id"]) for r in segments),
+                          with_previous([r["text"] for r in segments], [r["doc_id"] for r in segments])))
+    gold_in_context = _Columns({**gold, "text": [in_context[r["doc_id"], r["seg_id"]] for r in seeds]})
+    corpus = read_jsonl(TRAINING_CORPUS)
+    supplement = read_jsonl(SUPPLEMENT)
+    arms = args.arms.split(",")
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.exists() else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        bases = {}
+        for arm, build in (("transfer", lambda d: transfer_encoder(d, args)),
+                           ("contrastive", lambda d: contrastive_encoder(
+                               d, [r["text"] for r in corpus], [r["stance"] for r in corpus], args))):
+            if arm in arms:
+                started = time.time()
+                bases[arm] = build(Path(tmp) / arm)
+                results[f"_{arm}_stage1_seconds"] = round(time.time() - started, 1)
+        for seed in map(int, args.seeds.split(",")):
+            for arm in arms:
+                started = time.time()
+                data = corpus + supplement if arm == "more_data" else corpus
+                clf = TransformerClassifier(base=bases.get(arm), seed=seed, device=args.device, backend="fp32",
+                                            pooling="mean" if arm == "contrastive" else "cls", progress=False,
+                                            **RECIPE)
+                texts = [r["text"] for r in data]
+                if arm == "context":
+                    texts = with_previous(texts, [r["doc"] for r in data])
+                clf.fit(texts, [r["stance"] for r in data])
+                evaluation = evaluate(clf, gold_in_context if arm == "context" else gold, name=f"{arm}-seed{seed}",
+                                      n_boot=200)
+                key = f"{arm}-seed{seed}"
+                results[key] = {"training_claims": len(data), "seconds": round(time.time() - started, 1),
+                                **{k: round(v, 4) for k, v in evaluation.metrics.items()}}
+                print(key, {k: results[key][k] for k in ("macro_f1", "f_avg", "accuracy", "ece", "seconds")},
+                      flush=True)
+                out.write_text(json.dumps(results, indent=2) + "\n")
+                out.with_name(f"{out.stem}-{key}-predictions.jsonl").write_text(
+                    "".join(json.dumps(p) + "\n" for p in evaluation.predictions))
+
+
+class _Columns(dict):
+    """Just enough of a datasets.Dataset for evaluate: column access and column_names."""
+
+    @property
+    def column_names(self):
+        return list(self)
+
+
+if __name__ == "__main__":
+    main()
