@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from datasets import Dataset
 
 from stancekit.classifiers import TransformerClassifier
 from stancekit.classifiers.transformer import base_model_dir
@@ -128,12 +129,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "paired.json"))
     args = parser.parse_args()
     seeds = [r for r in read_jsonl(SEEDS_DIR / "labels.jsonl") if r["is_claim"]]
-    gold = _Columns({"text": [r["text"] for r in seeds], "stance": [r["stance"] for r in seeds],
-                     "doc_id": [r["doc_id"] for r in seeds]})
+    gold = Dataset.from_list([{k: r[k] for k in ("doc_id", "text", "stance")} for r in seeds])
     segments = read_jsonl(SEEDS_DIR / "labels.jsonl")  # every segment, claim or not, in article order
     in_context = dict(zip(((r["doc_id"], r["seg_id"]) for r in segments),
                           with_previous([r["text"] for r in segments], [r["doc_id"] for r in segments])))
-    gold_in_context = _Columns({**gold, "text": [in_context[r["doc_id"], r["seg_id"]] for r in seeds]})
+    gold_in_context = gold.add_column("in_context", [in_context[r["doc_id"], r["seg_id"]] for r in seeds])
+    gold_in_context = gold_in_context.remove_columns("text").rename_column("in_context", "text")
     corpus = read_jsonl(TRAINING_CORPUS)
     supplement = read_jsonl(SUPPLEMENT)
     arms = args.arms.split(",")
@@ -169,14 +170,6 @@ def main() -> None:
                 out.write_text(json.dumps(results, indent=2) + "\n")
                 out.with_name(f"{out.stem}-{key}-predictions.jsonl").write_text(
                     "".join(json.dumps(p) + "\n" for p in evaluation.predictions))
-
-
-class _Columns(dict):
-    """Just enough of a datasets.Dataset for evaluate: column access and column_names."""
-
-    @property
-    def column_names(self):
-        return list(self)
 
 
 if __name__ == "__main__":
