@@ -5,7 +5,7 @@ No seed article is in any arm's training data, so all 155 seed claims are held o
 each training seed runs in every arm. Arms:
 
 - ``plain``: the shipped recipe on writers w1–w7, the corpus the shipped model was trained on.
-- ``more_data``: the same, plus the 691 sentences of writers w8–w11 (``seeds/train/supplement/``).
+- ``more_data``: the same, plus the 690 sentences of writers w8–w11 (``seeds/train/supplement/``).
 - ``transfer``: intermediate training on the public stance datasets first (GWSD, IBM Claim
   Stance, Perspectrum train splits; each text given with its own target as "target [SEP] text"),
   then the shipped recipe with plain claim inputs, so inference costs the same.
@@ -14,7 +14,7 @@ each training seed runs in every arm. Arms:
   shipped recipe with a head on the mean-pooled sentence embedding.
 - ``context``: the shipped recipe with the previous sentence of the same article as context, given
   as "claim [SEP] previous sentence" (so truncation cuts the context, never the claim), in training
-  and at prediction. Inputs twice as long cost about twice the inference time.
+  and at prediction (training took 1.6 times as long here).
 
     python benchmarks/paired.py [--arms plain,more_data] [--seeds 0,1,2] [--device cpu]
 writes benchmarks/results/paired.json and paired-<arm>-seed<N>-predictions.jsonl
