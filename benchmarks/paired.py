@@ -34,7 +34,8 @@ import numpy as np
 from datasets import Dataset
 
 from stancekit.classifiers import TransformerClassifier
-from stancekit.classifiers.transformer import base_model_dir
+from stancekit.classifiers.baselines import SentenceEncoder
+from stancekit.classifiers.transformer import mean_pool
 from stancekit.data import SEEDS_DIR, TRAINING_CORPUS, read_jsonl
 from stancekit.evaluate import evaluate
 
@@ -68,8 +69,8 @@ def transfer_encoder(out: Path, args) -> Path:
     """Stage 1 of ``transfer``: the 3-way classifier fine-tuned on the public datasets, saved as a base."""
     texts, labels = public_examples(Path(args.public), args.per_dataset, 0)
     print(f"transfer stage 1: {len(texts)} public examples, 2 epochs", flush=True)
-    clf = TransformerClassifier(epochs=2, calibration_fraction=0.0, device=args.device, backend="fp32",
-                                progress=False, **{k: v for k, v in RECIPE.items() if k != "epochs"})
+    clf = TransformerClassifier(**{**RECIPE, "epochs": 2}, calibration_fraction=0.0, device=args.device,
+                                backend="fp32", progress=False)
     clf.fit(texts, labels)
     clf.model_.save_pretrained(out)
     clf.tokenizer_.save_pretrained(out)
@@ -79,12 +80,12 @@ def transfer_encoder(out: Path, args) -> Path:
 def contrastive_encoder(out: Path, texts: list[str], labels: list[str], args) -> Path:
     """Stage 1 of ``contrastive``: cosine-similarity loss on labeled pairs, as SetFit does."""
     import torch
-    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import get_linear_schedule_with_warmup
 
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
-    model = AutoModel.from_pretrained(base_model_dir(), dtype=torch.float32).to(args.device).train()
+    encoder = SentenceEncoder()
+    tokenizer, model = encoder.tokenizer, encoder.model.to(args.device).train()
     by_label = {label: [i for i, y in enumerate(labels) if y == label] for label in set(labels)}
     pairs = []
     for i, label in enumerate(labels):
@@ -98,10 +99,9 @@ def contrastive_encoder(out: Path, texts: list[str], labels: list[str], args) ->
     schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps), steps)
 
     def embed(batch_texts):
-        enc = tokenizer(batch_texts, padding=True, truncation=True, max_length=128, return_tensors="pt").to(args.device)
-        hidden = model(**enc).last_hidden_state
-        mask = enc["attention_mask"].unsqueeze(-1).float()
-        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        enc = tokenizer(batch_texts, padding=True, truncation=True, max_length=encoder.max_length,
+                        return_tensors="pt").to(args.device)
+        return mean_pool(model(**enc).last_hidden_state, enc["attention_mask"])
 
     for step in range(steps):
         batch = [pairs[k] for k in order[step * 16:(step + 1) * 16]]
@@ -128,9 +128,9 @@ def main() -> None:
     parser.add_argument("--pairs-per-text", type=int, default=2)
     parser.add_argument("--out", default=str(HERE / "results" / "paired.json"))
     args = parser.parse_args()
-    seeds = [r for r in read_jsonl(SEEDS_DIR / "labels.jsonl") if r["is_claim"]]
-    gold = Dataset.from_list([{k: r[k] for k in ("doc_id", "text", "stance")} for r in seeds])
     segments = read_jsonl(SEEDS_DIR / "labels.jsonl")  # every segment, claim or not, in article order
+    seeds = [r for r in segments if r["is_claim"]]
+    gold = Dataset.from_list([{k: r[k] for k in ("doc_id", "text", "stance")} for r in seeds])
     in_context = dict(zip(((r["doc_id"], r["seg_id"]) for r in segments),
                           with_previous([r["text"] for r in segments], [r["doc_id"] for r in segments])))
     gold_in_context = gold.add_column("in_context", [in_context[r["doc_id"], r["seg_id"]] for r in seeds])

@@ -154,13 +154,13 @@ class SentenceEncoder:
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         import torch
 
+        from .transformer import mean_pool
+
         chunks = []
         with torch.inference_mode():
             for i in range(0, len(texts), batch_size):
                 enc = self.tokenizer(list(texts[i:i + batch_size]), padding=True, truncation=True,
                                      max_length=self.max_length, return_tensors="pt")
-                hidden = self.model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).float()
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                pooled = mean_pool(self.model(**enc).last_hidden_state, enc["attention_mask"])
                 chunks.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
         return np.concatenate(chunks) if chunks else np.zeros((0, 384), dtype=np.float32)

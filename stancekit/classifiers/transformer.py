@@ -291,11 +291,15 @@ def mean_pooling_class():
                 attention_mask = torch.ones_like(input_ids)
             hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
                                token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return SequenceClassifierOutput(logits=self.classifier(self.dropout(pooled)))
+            return SequenceClassifierOutput(logits=self.classifier(self.dropout(mean_pool(hidden, attention_mask))))
 
     return BertMeanPoolingClassifier
+
+
+def mean_pool(hidden, attention_mask):
+    """Mean of the token states over the real (unmasked) tokens: the sentence embedding MiniLM was trained with."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
 def resolve_backend(backend: str) -> str:
