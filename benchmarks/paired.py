@@ -15,9 +15,15 @@ each training seed runs in every arm. Arms:
 - ``context``: the shipped recipe with the previous sentence of the same article as context, given
   as "claim [SEP] previous sentence" (so truncation cuts the context, never the claim), in training
   and at prediction (training took 1.6 times as long here).
+- ``lede``: the shipped recipe with the article's first claim as context, "claim [SEP] first claim",
+  so every sentence sees what the article is about.
 
     python benchmarks/paired.py [--arms plain,more_data] [--seeds 0,1,2] [--device cpu]
-writes benchmarks/results/paired.json and paired-<arm>-seed<N>-predictions.jsonl
+writes benchmarks/results/paired.json and paired-<arm>-seed<N>-predictions.jsonl;
+    python benchmarks/paired.py --errors
+reads those predictions back (no training) and writes paired-errors.json: accuracy per article,
+and macro-F1 as scored and as it would be with every gold `against` claim of the news report (002)
+predicted right, the upper bound of fixing that one error alone.
 """
 
 from __future__ import annotations
@@ -37,18 +43,28 @@ from stancekit.classifiers import TransformerClassifier
 from stancekit.classifiers.baselines import SentenceEncoder
 from stancekit.classifiers.transformer import mean_pool
 from stancekit.data import SEEDS_DIR, TRAINING_CORPUS, read_jsonl
-from stancekit.evaluate import evaluate
+from stancekit.evaluate import evaluate, score
+from stancekit.schema import LABELS
 
 HERE = Path(__file__).resolve().parent
 PUBLIC = HERE.parents[1] / "shared" / "datasets"
 SUPPLEMENT = SEEDS_DIR / "train" / "supplement" / "w8-w11.jsonl"
 RECIPE = {"epochs": 4, "learning_rate": 5e-5, "batch_size": 16, "class_weight": "balanced"}
-ARMS = ("plain", "more_data", "transfer", "contrastive", "context")
+ARMS = ("plain", "more_data", "transfer", "contrastive", "context", "lede")
 
 
 def with_previous(texts: list[str], docs: list[str]) -> list[str]:
     """Each text followed by the text before it in the same document (documents given in order)."""
     return [f"{text} [SEP] {texts[i - 1]}" if i and docs[i - 1] == doc else text
+            for i, (text, doc) in enumerate(zip(texts, docs))]
+
+
+def with_lede(texts: list[str], docs: list[str]) -> list[str]:
+    """Each text followed by the first text of its document (the lede), except the lede itself."""
+    first = {}
+    for i, doc in enumerate(docs):
+        first.setdefault(doc, i)
+    return [text if i == first[doc] else f"{text} [SEP] {texts[first[doc]]}"
             for i, (text, doc) in enumerate(zip(texts, docs))]
 
 
@@ -118,6 +134,23 @@ def contrastive_encoder(out: Path, texts: list[str], labels: list[str], args) ->
     return out
 
 
+def error_analysis(results: Path) -> dict:
+    """Per-article accuracy and the 002-`against` upper bound of every saved model's predictions."""
+    analysis = {}
+    for path in sorted(results.glob("paired-*-seed*-predictions.jsonl")):
+        rows = read_jsonl(path)
+        fixed = [dict(r, probs={label: float(label == r["gold"]) for label in LABELS})
+                 if r["doc_id"].startswith("002") and r["gold"] == "against" else r for r in rows]
+        docs = sorted({r["doc_id"] for r in rows})
+        analysis[path.stem.removeprefix("paired-").removesuffix("-predictions")] = {
+            "accuracy_by_article": {doc[:3]: round(float(np.mean([r["gold"] == r["pred"] for r in rows
+                                                                  if r["doc_id"] == doc])), 3) for doc in docs},
+            **{name: round(score([r["gold"] for r in rs],
+                                 np.array([[r["probs"][label] for label in LABELS] for r in rs]))["macro_f1"], 4)
+               for name, rs in (("macro_f1", rows), ("macro_f1_if_002_against_all_right", fixed))}}
+    return analysis
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -127,7 +160,14 @@ def main() -> None:
     parser.add_argument("--per-dataset", type=int, default=2500)
     parser.add_argument("--pairs-per-text", type=int, default=2)
     parser.add_argument("--out", default=str(HERE / "results" / "paired.json"))
+    parser.add_argument("--errors", action="store_true", help="analyse the saved predictions, train nothing")
     args = parser.parse_args()
+    if args.errors:
+        analysis = error_analysis(Path(args.out).parent)
+        Path(args.out).with_name("paired-errors.json").write_text(json.dumps(analysis, indent=2) + "\n")
+        for key, row in analysis.items():
+            print(key, row)
+        return
     segments = read_jsonl(SEEDS_DIR / "labels.jsonl")  # every segment, claim or not, in article order
     seeds = [r for r in segments if r["is_claim"]]
     gold = Dataset.from_list([{k: r[k] for k in ("doc_id", "text", "stance")} for r in seeds])
@@ -135,6 +175,8 @@ def main() -> None:
                           with_previous([r["text"] for r in segments], [r["doc_id"] for r in segments])))
     gold_in_context = gold.add_column("in_context", [in_context[r["doc_id"], r["seg_id"]] for r in seeds])
     gold_in_context = gold_in_context.remove_columns("text").rename_column("in_context", "text")
+    gold_with_lede = gold.remove_columns("text").add_column(
+        "text", with_lede([r["text"] for r in seeds], [r["doc_id"] for r in seeds]))
     corpus = read_jsonl(TRAINING_CORPUS)
     supplement = read_jsonl(SUPPLEMENT)
     arms = args.arms.split(",")
@@ -157,11 +199,11 @@ def main() -> None:
                                             pooling="mean" if arm == "contrastive" else "cls", progress=False,
                                             **RECIPE)
                 texts = [r["text"] for r in data]
-                if arm == "context":
-                    texts = with_previous(texts, [r["doc"] for r in data])
+                if arm in ("context", "lede"):
+                    texts = (with_previous if arm == "context" else with_lede)(texts, [r["doc"] for r in data])
                 clf.fit(texts, [r["stance"] for r in data])
-                evaluation = evaluate(clf, gold_in_context if arm == "context" else gold, name=f"{arm}-seed{seed}",
-                                      n_boot=200)
+                test = {"context": gold_in_context, "lede": gold_with_lede}.get(arm, gold)
+                evaluation = evaluate(clf, test, name=f"{arm}-seed{seed}", n_boot=200)
                 key = f"{arm}-seed{seed}"
                 results[key] = {"training_claims": len(data), "seconds": round(time.time() - started, 1),
                                 **{k: round(v, 4) for k, v in evaluation.metrics.items()}}
