@@ -134,6 +134,12 @@ def contrastive_encoder(out: Path, texts: list[str], labels: list[str], args) ->
     return out
 
 
+def macro_f1(rows: list[dict]) -> float:
+    """Macro-F1 of saved predictions (rows with ``gold`` and ``probs``)."""
+    proba = np.array([[r["probs"][label] for label in LABELS] for r in rows])
+    return round(score([r["gold"] for r in rows], proba)["macro_f1"], 4)
+
+
 def error_analysis(results: Path) -> dict:
     """Per-article accuracy and the 002-`against` upper bound of every saved model's predictions."""
     analysis = {}
@@ -141,13 +147,12 @@ def error_analysis(results: Path) -> dict:
         rows = read_jsonl(path)
         fixed = [dict(r, probs={label: float(label == r["gold"]) for label in LABELS})
                  if r["doc_id"].startswith("002") and r["gold"] == "against" else r for r in rows]
-        docs = sorted({r["doc_id"] for r in rows})
+        by_article = {}
+        for r in rows:
+            by_article.setdefault(r["doc_id"][:3], []).append(r["gold"] == r["pred"])
         analysis[path.stem.removeprefix("paired-").removesuffix("-predictions")] = {
-            "accuracy_by_article": {doc[:3]: round(float(np.mean([r["gold"] == r["pred"] for r in rows
-                                                                  if r["doc_id"] == doc])), 3) for doc in docs},
-            **{name: round(score([r["gold"] for r in rs],
-                                 np.array([[r["probs"][label] for label in LABELS] for r in rs]))["macro_f1"], 4)
-               for name, rs in (("macro_f1", rows), ("macro_f1_if_002_against_all_right", fixed))}}
+            "accuracy_by_article": {doc: round(float(np.mean(hits)), 3) for doc, hits in sorted(by_article.items())},
+            "macro_f1": macro_f1(rows), "macro_f1_if_002_against_all_right": macro_f1(fixed)}
     return analysis
 
 
