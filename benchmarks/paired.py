@@ -68,6 +68,9 @@ def with_lede(texts: list[str], docs: list[str]) -> list[str]:
             for i, (text, doc) in enumerate(zip(texts, docs))]
 
 
+CONTEXT = {"context": with_previous, "lede": with_lede}  # arms whose inputs carry context, and how
+
+
 def public_examples(root: Path, per_dataset: int, seed: int) -> tuple[list[str], list[str]]:
     """Target-prefixed texts and labels from the public train splits (procon-ice is never used)."""
     rng = random.Random(seed)
@@ -204,8 +207,8 @@ def main() -> None:
                                             pooling="mean" if arm == "contrastive" else "cls", progress=False,
                                             **RECIPE)
                 texts = [r["text"] for r in data]
-                if arm in ("context", "lede"):
-                    texts = (with_previous if arm == "context" else with_lede)(texts, [r["doc"] for r in data])
+                if arm in CONTEXT:
+                    texts = CONTEXT[arm](texts, [r["doc"] for r in data])
                 clf.fit(texts, [r["stance"] for r in data])
                 test = {"context": gold_in_context, "lede": gold_with_lede}.get(arm, gold)
                 evaluation = evaluate(clf, test, name=f"{arm}-seed{seed}", n_boot=200)

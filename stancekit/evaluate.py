@@ -90,8 +90,9 @@ def evaluate_loso(make_classifier: Callable[[], object], *, seeds=None, training
     groups = list(seeds[group])
     texts, gold = list(seeds["text"]), list(seeds["stance"])
     proba = np.zeros((len(texts), len(LABELS)))
-    corpus_model = make_classifier() if calibrate_on_seeds else None
-    if corpus_model is not None:
+    corpus_model = None
+    if calibrate_on_seeds:
+        corpus_model = make_classifier()
         if not callable(getattr(corpus_model, "calibrate", None)):
             raise TypeError(f"calibrate_on_seeds needs a classifier with calibrate(texts, labels); "
                             f"{type(corpus_model).__name__} has none")

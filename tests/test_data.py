@@ -50,20 +50,24 @@ def test_training_corpus_is_large_balanced_and_loads_offline():
     assert len(set(corpus["text"])) == corpus.num_rows
 
 
+def normalized(texts) -> set[str]:
+    """Texts lower-cased with whitespace collapsed, so copies that differ only in case or spacing match."""
+    return {" ".join(text.lower().split()) for text in texts}
+
+
 def test_no_seed_sentence_is_in_the_training_corpus():
-    seed_texts = {" ".join(r["text"].lower().split()) for r in read_jsonl(SEEDS_DIR / "labels.jsonl")
-                  if len(r["text"].split()) > 4}
-    corpus = {" ".join(json.loads(line)["text"].lower().split()) for line in TRAINING_CORPUS.open(encoding="utf-8")}
+    seed_texts = normalized(r["text"] for r in read_jsonl(SEEDS_DIR / "labels.jsonl") if len(r["text"].split()) > 4)
+    corpus = normalized(json.loads(line)["text"] for line in TRAINING_CORPUS.open(encoding="utf-8"))
     assert not seed_texts & corpus
 
 
 def test_supplement_is_disjoint_relabeled_and_adjudicated():
     folder = TRAINING_CORPUS.parent / "supplement"
     supplement = load_labeled(folder / "w8-w11.jsonl")
-    normalized = {" ".join(text.lower().split()) for text in supplement["text"]}
-    corpus = {" ".join(text.lower().split()) for text in load_training()["text"]}
-    seeds = {" ".join(r["text"].lower().split()) for r in read_jsonl(SEEDS_DIR / "labels.jsonl")}
-    assert len(normalized) == supplement.num_rows and not normalized & (corpus | seeds)
+    texts = normalized(supplement["text"])
+    corpus = normalized(load_training()["text"])
+    seeds = normalized(r["text"] for r in read_jsonl(SEEDS_DIR / "labels.jsonl"))
+    assert len(texts) == supplement.num_rows and not texts & (corpus | seeds)
     second = {r["id"]: r["stance"] for r in read_jsonl(folder / "pass2.jsonl")}
     assert set(second) == set(supplement["id"]) and set(second.values()) == set(LABELS)
     disagreements = {i for i, stance in zip(supplement["id"], supplement["stance"]) if second[i] != stance}

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import ModelError
 from ..schema import LABELS
 from .base import ClassifierMixin
+from .transformer import mean_pool
 
 
 class MajorityClassifier(ClassifierMixin):
@@ -153,8 +154,6 @@ class SentenceEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         import torch
-
-        from .transformer import mean_pool
 
         chunks = []
         with torch.inference_mode():
