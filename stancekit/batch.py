@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .classifiers.base import StanceClassifier
-from .errors import InputError, UsageError
+from .errors import NO_ARTICLES, InputError, UsageError
 from .io import JSONL_SUFFIXES, InputFile, iter_inputs, jsonl_lines, read_inputs, read_text
 from .outputs import AtomicWriter, error_record, write_text_atomic, warning_lines
 from .pipeline import CLAIM_COLUMNS, classify_articles, predict_proba
@@ -326,8 +326,7 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
     if checkpoint.done == 0:
         checkpoint.discard()
         _remove_if_empty(Path(out))
-        raise UsageError(f"no articles found in {', '.join(str(p) for p in paths)}: "
-                         "expected .txt, .html, .htm or .jsonl files")
+        raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
     tables = _write_outputs(Path(out), checkpoint, seed)
     errors = _read_jsonl(checkpoint.paths["errors.jsonl"])
     write_text_atomic(Path(out) / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))

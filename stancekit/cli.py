@@ -9,14 +9,12 @@ Tracebacks are shown only with ``stancekit --debug``.
 from __future__ import annotations
 
 import json
-import os
-import re
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import InputError, ModelError, StancekitError, UsageError
+from .errors import NO_ARTICLES, InputError, ModelError, StancekitError, UsageError
 from .io import iter_articles
 from .outputs import AtomicWriter, error_record, warning_lines
 
@@ -182,29 +180,62 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
 @click.option("--classifier", "name", default="transformer", show_default=True,
               help="transformer, tfidf, similarity, majority, a model folder, or module:attr.")
 @click.option("--data", default="seeds", show_default=True,
-              help="'seeds' (the gold seed claims) or a JSONL file with text and stance.")
-@click.option("--loso", is_flag=True, help="Retrain leave-one-source-out on the seeds instead of scoring a fixed model.")
+              help="'seeds' (the gold seed claims), 'devset' (the real-text dev set, 78 articles) or a labeled "
+                   "JSONL file (text, stance, optional doc_id/source).")
+@click.option("--cv", "folds", type=int, is_flag=False, flag_value=6, default=None, metavar="K",
+              help="Retrain with article-level K-fold cross-validation (K = 6 when given alone); each fold trains "
+                   "on the training corpus plus the other folds' articles.")
+@click.option("--loso", is_flag=True, help="Leave one article out: --cv with one fold per article.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the folds and the bootstrap.")
+@click.option("--predictions", "predictions_path", type=click.Path(path_type=Path),
+              help="With --cv/--loso: write the pooled predictions (doc_id, seg_id, text, gold, pred, probs, fold).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write metrics as JSON.")
 @click.option("--markdown", "markdown_path", type=click.Path(path_type=Path), help="Write metrics as markdown.")
-def evaluate(name: str, data: str, loso: bool, json_path: Path | None, markdown_path: Path | None) -> None:
-    """Score a classifier against gold labels (macro-F1, F_avg, per class, accuracy, ECE, 95% CIs)."""
-    from .data import load_labeled
+def evaluate(name: str, data: str, folds: int | None, loso: bool, seed: int, predictions_path: Path | None,
+             json_path: Path | None, markdown_path: Path | None) -> None:
+    """Score a classifier against gold labels (macro-F1, F_avg, per class, accuracy, ECE, 95% CIs).
+
+    Without --cv the classifier is used as it is; with --cv or --loso it is retrained in every fold,
+    so no claim is scored by a model that saw its article.
+    """
+    from .classifiers import load_classifier, make_trainable
+    from .data import load_named
+    from .evaluate import cross_validate, write_evaluation
     from .evaluate import evaluate as run_evaluation
-    from .evaluate import evaluate_loso, write_evaluation
     from .report import print_evaluation
 
-    if loso:
-        from .classifiers import make_trainable
-
-        if data != "seeds":
-            raise UsageError("--loso retrains on the seed articles; use it with --data seeds")
-        result = evaluate_loso(lambda: make_trainable(name, **({"progress": True} if name == "transformer" else {})),
-                               name=f"{name} (leave-one-source-out)")
+    gold = load_named(data)
+    if loso or folds is not None:
+        if "doc_id" not in gold.column_names:
+            raise UsageError(f"{data}: cross-validation needs a doc_id per record to keep articles apart")
+        k = len(set(gold["doc_id"])) if loso else folds
+        params = {"progress": True} if name == "transformer" else {}
+        result = cross_validate(lambda: make_trainable(name, **params), gold, k=k, seed=seed,
+                                name=f"{name} ({'leave-one-article-out' if loso else f'{k}-fold CV'} on {data})")
     else:
-        gold = None if data == "seeds" else load_labeled(data)
-        result = run_evaluation(_load_model(name), gold, name=name)
+        if predictions_path:
+            raise UsageError("--predictions writes cross-validated predictions; add --cv or --loso")
+        classifier = load_classifier(name)
+        _warn_if_trained_on(name, data)
+        result = run_evaluation(classifier, gold, name=f"{name} on {data}", seed=seed)
     print_evaluation(result)
     write_evaluation(result, json_path, markdown_path)
+    if predictions_path:
+        result.write_predictions(predictions_path)
+
+
+def _warn_if_trained_on(name: str, data: str) -> None:
+    """Say so when a saved model's training config includes the articles it is being scored on."""
+    from .classifiers.registry import DEFAULT_MODEL, TFIDF_MODEL
+
+    folder = {"transformer": DEFAULT_MODEL, "tfidf": TFIDF_MODEL}.get(name, Path(name))
+    config_path = folder / "train_config.json"
+    if data not in ("seeds", "devset") or not config_path.is_file():
+        return
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    if config.get(f"use_{data}", data == "seeds"):
+        _echo_warning(f"{name} was trained on the {data} articles, so these figures are not held out; "
+                      "use --cv or --loso for held-out figures")
 
 
 @cli.command()
@@ -212,7 +243,7 @@ def evaluate(name: str, data: str, loso: bool, json_path: Path | None, markdown_
               help="JSON training config (see models/stance-minilm/train_config.json).")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder for the trained model.")
 def train(config_path: Path, out: Path) -> None:
-    """Fine-tune the packaged MiniLM for stance and save a loadable model folder."""
+    """Train a classifier (the fine-tuned MiniLM or a baseline) and save a loadable model folder."""
     import logging
 
     from .train import TrainConfig
@@ -223,37 +254,10 @@ def train(config_path: Path, out: Path) -> None:
     click.echo(f"saved model to {out}", err=True)
 
 
-_SPEC = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-
-
 def _load_model(name: str | None):
-    """The classifier named by --model, or a ModelError saying what is wrong with the name."""
+    """The classifier named by --model (``load_classifier`` raises a ModelError saying what is wrong)."""
     from .classifiers import load_classifier
-    from .classifiers.transformer import CHECKSUMS, CONFIG, verify_checksums
 
-    path = Path(name) if name else None
-    if path is not None and path.is_dir() and not (path / CONFIG).exists():
-        if (path / CHECKSUMS).exists():
-            verify_checksums(path)  # names the missing or changed file
-        raise ModelError(f"{path}: not a model folder (no {CONFIG}); use a folder saved by 'stancekit train'")
-    if name and ":" in name and not path.exists():
-        if not _SPEC.match(name):
-            raise ModelError(f"bad classifier {name!r}: expected module:attr, for example "
-                             "mypackage.models:MyClassifier")
-        if os.getcwd() not in sys.path and "" not in sys.path:
-            sys.path.insert(0, os.getcwd())  # like `python -m`: modules in the working folder can be named
-        try:
-            classifier = load_classifier(name)
-        except StancekitError:
-            raise
-        except Exception as exc:  # the user's module failed while importing or building
-            raise ModelError(f"cannot load classifier {name!r}: {type(exc).__name__}: {exc}") from exc
-        if isinstance(classifier, type):  # a class was named: use an instance of it
-            try:
-                classifier = classifier()
-            except Exception as exc:
-                raise ModelError(f"cannot create classifier {name!r}: {type(exc).__name__}: {exc}") from exc
-        return classifier
     return load_classifier(name)
 
 
@@ -267,8 +271,7 @@ def _echo_warning(message: str) -> None:
 
 def _require_documents(tally: _Tally, paths) -> None:
     if not (tally.processed or tally.skipped or tally.failed):
-        raise UsageError(f"no articles found in {', '.join(str(p) for p in paths)}: "
-                         "expected .txt, .html, .htm or .jsonl files")
+        raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
 
 
 class _Tally:

@@ -1,4 +1,5 @@
-"""Labeled data as Hugging Face ``datasets``: the gold seed claims and the training corpus, offline."""
+"""Labeled data as Hugging Face ``datasets``: gold seed claims, the real-text dev set, the training
+corpus and any labeled JSONL, offline."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS_DIR = REPO / "seeds"
 SEED_LABELS = SEEDS_DIR / "labels.jsonl"
 TRAINING_CORPUS = SEEDS_DIR / "train" / "corpus.jsonl"
+#: The real-text development set (78 articles) lives in the shared folder beside the repository;
+#: STANCEKIT_DEVSET points elsewhere.
+DEVSET_DIR = Path(os.environ.get("STANCEKIT_DEVSET", REPO.parent / "shared" / "devset"))
+#: Names ``load_named`` understands besides a path.
+NAMED_SETS = ("seeds", "devset")
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:
@@ -21,7 +27,8 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
     if not path.is_file():
         raise InputError(path, "no such file")
     records = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    # split on newlines only: str.splitlines() would also cut at U+2028 inside JSON strings
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
         if line.strip():
             try:
                 records.append(json.loads(line))
@@ -38,6 +45,32 @@ def load_seeds(path: str | os.PathLike | None = None, *, claims_only: bool = Tru
     if claims_only:
         records = [r for r in records if r["is_claim"]]
     return Dataset.from_list(records)
+
+
+def load_devset(path: str | os.PathLike | None = None):
+    """The real-text dev set's claims as a ``datasets.Dataset`` (doc_id, source, seg_id, text, stance,
+    speaker, start, end) with each article's ``leaning`` (favor / against / balanced) added."""
+    from datasets import Dataset
+
+    folder = Path(path or DEVSET_DIR)
+    claims = folder / "claims.jsonl"
+    if not claims.is_file():
+        raise InputError(folder, "the real-text dev set is not here (expected claims.jsonl; set "
+                                 "STANCEKIT_DEVSET to its folder)")
+    sources = folder / "sources.json"
+    leaning = ({doc: meta.get("leaning") for doc, meta in json.loads(sources.read_text(encoding="utf-8")).items()}
+               if sources.is_file() else {})
+    records = [{**r, "leaning": leaning.get(r["doc_id"])} for r in read_jsonl(claims) if r["is_claim"]]
+    return Dataset.from_list(records)
+
+
+def load_named(name: str):
+    """'seeds', 'devset', or the path of a labeled JSONL file, as a Dataset of gold claims."""
+    if name == "seeds":
+        return load_seeds()
+    if name == "devset":
+        return load_devset()
+    return load_labeled(name)
 
 
 def load_training(path: str | os.PathLike | None = None):

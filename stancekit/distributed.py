@@ -31,7 +31,7 @@ from . import aggregate
 from .batch import (DOC_GROUP, DRILL_DOWN_LIMIT, CompareResult, _group_size, _remove_if_empty, partition_groups,
                     plan_partitions, sort_out, write_result_files)
 from .compare import divergence_from, pairwise_from, ranking, shares_of
-from .errors import StancekitError, UsageError
+from .errors import NO_ARTICLES, StancekitError, UsageError
 from .outputs import error_record, write_text_atomic
 from .pipeline import CLAIM_COLUMNS, classify_articles
 
@@ -75,8 +75,7 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
         if not any(r["processed"] or r["failed"] for r in records):
             shutil.rmtree(staging)
             _remove_if_empty(out)
-            raise UsageError(f"no articles found in {', '.join(str(p) for p in paths)}: "
-                             "expected .txt, .html, .htm or .jsonl files")
+            raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
         claim_files = [_file(staging, "claims", i, "parquet") for i, r in enumerate(records) if r["claims"]]
         tables = _write_outputs(out, staging, records, claim_files, seed) if claim_files else None
     errors = "".join(_file(staging, "errors", i, "jsonl").read_text(encoding="utf-8") for i in range(len(records)))

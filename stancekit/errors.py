@@ -22,3 +22,10 @@ class ModelError(StancekitError):
 
 class UsageError(StancekitError):
     """A command-line or API argument that does not make sense."""
+
+
+# Messages shown to users, kept here so each is written once.
+UNKNOWN_MODEL = "unknown model {name!r}: use {names}, a model folder, a .skops file, or module:attr"
+NOT_A_MODEL_FOLDER = "{path}: not a model folder (no {config}); use a folder saved by 'stancekit train'"
+BAD_MODULE_ATTR = "bad classifier {spec!r}: expected module:attr, for example mypackage.models:MyClassifier"
+NO_ARTICLES = "no articles found in {paths}: expected .txt, .html, .htm or .jsonl files"

@@ -74,6 +74,30 @@ def print_table(by_source_table: pd.DataFrame, console=None) -> None:
     (console or Console()).print(table)
 
 
+def print_evaluation(evaluation, console=None) -> None:
+    """Print an Evaluation: every metric with its 95% interval, then the confusion matrix."""
+    from rich.console import Console
+    from rich.table import Table
+
+    metrics = Table()
+    for name, justify in (("Metric", "left"), ("Value", "right"), ("95% CI", "right")):
+        metrics.add_column(name, justify=justify, no_wrap=True)
+    for key, value in evaluation.metrics.items():
+        low, high = evaluation.intervals[key]
+        metrics.add_row(key, f"{value:.3f}", f"[{low:.3f}, {high:.3f}]")
+    confusion = Table(title="Confusion matrix (rows gold, columns predicted)")
+    confusion.add_column("gold")
+    for label in LABELS:
+        confusion.add_column(label, justify="right")
+    for label, row in zip(LABELS, evaluation.confusion):
+        confusion.add_row(label, *(str(c) for c in row))
+    console = console or Console()
+    console.print(evaluation.title, markup=False, soft_wrap=True)
+    console.print(metrics)
+    console.print(evaluation.interval_note, soft_wrap=True)
+    console.print(confusion)
+
+
 def write_outputs(out_dir: str | os.PathLike, claims: pd.DataFrame, articles: list[dict], *,
                   tables: dict) -> dict[str, Path]:
     """Write sources.csv, claims.jsonl and report.html into ``out_dir``; return their paths by name."""

@@ -18,6 +18,7 @@ class TrainConfig:
     """What to train on and how; every field has a default so ``{}`` is a valid config."""
 
     classifier: str = "transformer"
+    base: str | None = None
     seed: int = 0
     epochs: int = 4
     learning_rate: float = 5e-5
@@ -29,6 +30,7 @@ class TrainConfig:
     pooling: str = "cls"
     use_corpus: bool = True
     use_seeds: bool = True
+    use_devset: bool = False
     exclude_docs: list[str] = field(default_factory=list)
     extra_data: list[str] = field(default_factory=list)
 
@@ -47,8 +49,9 @@ class TrainConfig:
 
 
 def training_examples(config: TrainConfig) -> tuple[list[str], list[str]]:
-    """Texts and labels the config asks for: corpus, seed claims (minus excluded docs), extra JSONL."""
-    from .data import load_labeled, load_seeds, load_training
+    """Texts and labels the config asks for: corpus, seed and dev-set claims (minus excluded docs),
+    extra JSONL."""
+    from .data import load_devset, load_labeled, load_seeds, load_training
 
     texts, labels = [], []
     if config.use_corpus:
@@ -59,6 +62,10 @@ def training_examples(config: TrainConfig) -> tuple[list[str], list[str]]:
         seeds = load_seeds().filter(lambda r: r["doc_id"] not in set(config.exclude_docs))
         texts += seeds["text"]
         labels += seeds["stance"]
+    if config.use_devset:
+        devset = load_devset().filter(lambda r: r["doc_id"] not in set(config.exclude_docs))
+        texts += devset["text"]
+        labels += devset["stance"]
     for path in config.extra_data:
         extra = load_labeled(path)
         texts += extra["text"]
@@ -67,22 +74,24 @@ def training_examples(config: TrainConfig) -> tuple[list[str], list[str]]:
 
 
 def train(config: TrainConfig, out_dir: str | os.PathLike):
-    """Train the configured classifier (fine-tuned MiniLM, or the TF-IDF baseline) and save it to ``out_dir``."""
-    from .classifiers import TfidfClassifier, TransformerClassifier
+    """Train the configured classifier (fine-tuned MiniLM, or a baseline) and save it to ``out_dir``."""
+    from .classifiers import make_trainable
+    from .classifiers.registry import NAMES
 
+    if config.classifier not in NAMES:
+        raise UsageError(f"unknown classifier {config.classifier!r} in the training config; "
+                         f"use one of {', '.join(NAMES)}")
     texts, labels = training_examples(config)
     log.info("training %s on %d claims", config.classifier, len(texts))
+    params = {"seed": config.seed} if config.classifier == "tfidf" else {}
+    if config.classifier == "transformer":
+        params = {k: v for k, v in asdict(config).items() if k not in _DATA_KEYS}
+    classifier = make_trainable(config.classifier, **params).fit(texts, labels)
     out = Path(out_dir)
-    if config.classifier == "tfidf":
-        classifier = TfidfClassifier(seed=config.seed).fit(texts, labels)
-        classifier.save(out / "tfidf.skops")
-    elif config.classifier == "transformer":
-        params = {k: v for k, v in asdict(config).items()
-                  if k not in {"classifier", "use_corpus", "use_seeds", "exclude_docs", "extra_data"}}
-        classifier = TransformerClassifier(**params).fit(texts, labels)
-        classifier.save(out)
-    else:
-        raise UsageError(f"unknown classifier {config.classifier!r} in the training config; "
-                         "use 'transformer' or 'tfidf'")
+    classifier.save(out)
     (out / "train_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
     return classifier
+
+
+#: Config keys that choose the training data rather than the classifier's parameters.
+_DATA_KEYS = {"classifier", "use_corpus", "use_seeds", "use_devset", "exclude_docs", "extra_data"}

@@ -45,3 +45,21 @@ def no_network(monkeypatch):
 @pytest.fixture
 def seeds_dir() -> Path:
     return SEEDS
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory) -> Path:
+    """A randomly initialised 2-layer BERT with the packaged tokenizer: fast enough to train in a test."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from stancekit.classifiers.transformer import base_model_dir
+
+    path = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    tokenizer.save_pretrained(path)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128, num_labels=3)
+    torch.manual_seed(0)  # the same tiny model every run
+    BertForSequenceClassification(config).save_pretrained(path)
+    return path

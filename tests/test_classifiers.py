@@ -21,25 +21,6 @@ TEXTS = ["Sheriffs must honor every ICE detainer.", "The county should end its 2
 GOLD = ["favor", "against", "none"]
 
 
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory):
-    """A randomly initialised 2-layer BERT with the packaged tokenizer: fast enough to train in a test."""
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    from stancekit.classifiers.transformer import base_model_dir
-
-    path = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
-    tokenizer.save_pretrained(path)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128, num_labels=3)
-    import torch
-
-    torch.manual_seed(0)  # the same tiny model every run
-    BertForSequenceClassification(config).save_pretrained(path)
-    return path
-
-
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
 def test_transformer_overfits_three_examples_and_round_trips(tiny_base, tmp_path, pooling):
     clf = TransformerClassifier(base=tiny_base, epochs=100, learning_rate=1e-3, batch_size=3, pooling=pooling,
@@ -80,8 +61,9 @@ def test_corrupted_model_folder_is_refused(tiny_base, tmp_path):
 def test_tfidf_overfits_and_round_trips_through_skops(tmp_path):
     clf = TfidfClassifier(C=100.0).fit(TEXTS * 3, GOLD * 3)
     assert clf.predict(TEXTS) == GOLD
-    path = clf.save(tmp_path / "tfidf.skops")
-    assert TfidfClassifier.load(path).predict(TEXTS) == GOLD
+    folder = clf.save(tmp_path / "model")
+    assert TfidfClassifier.load(folder).predict(TEXTS) == GOLD
+    path = folder / "tfidf.skops"
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(ModelError, match="unreadable or tampered"):
         TfidfClassifier.load(path)
@@ -163,17 +145,6 @@ class _Recorder:
 SEED_CLAIMS = {"doc_id": ["a", "a", "b", "c"], "text": ["a1", "a2", "b1", "c1"],
                "stance": ["favor", "none", "against", "favor"]}
 CORPUS = {"text": ["k1", "k2"], "stance": ["favor", "none"]}
-
-
-def test_loso_never_trains_on_the_held_out_article():
-    from datasets import Dataset
-
-    log = []
-    result = evaluate_loso(lambda: _Recorder(log), seeds=Dataset.from_dict(SEED_CLAIMS),
-                           training=Dataset.from_dict(CORPUS), n_boot=10)
-    assert log == [("fit", ["k1", "k2", "b1", "c1"]), ("fit", ["k1", "k2", "a1", "a2", "c1"]),
-                   ("fit", ["k1", "k2", "a1", "a2", "b1"])]
-    assert result.n == 4 and result.metrics["accuracy"] == 0.5
 
 
 def test_loso_with_seed_calibration_trains_once_on_the_corpus():

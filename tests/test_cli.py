@@ -26,8 +26,8 @@ FAKE = "tests.fake_classifier:KeywordClassifier"
 GOOD = "The sheriff should honor ICE detainers, the county board said on Tuesday."
 SPANISH = ("El alguacil del condado dijo que la policía local no colaborará con los agentes federales de "
            "inmigración porque la confianza de la comunidad es más importante que cualquier acuerdo firmado.")
-UNKNOWN_MODEL = ("error: unknown model 'nope': use transformer, tfidf, similarity, a model folder, a .skops file, "
-                 "or module:attr")
+UNKNOWN_MODEL = ("error: unknown model 'nope': use transformer, tfidf, similarity, majority, a model folder, "
+                 "a .skops file, or module:attr")
 
 
 def invoke(*args, **kwargs):
@@ -352,7 +352,7 @@ def tfidf_file(tmp_path) -> Path:
     texts = ["Sheriffs should honor detainers.", "Cities should refuse ICE.", "The meeting is on Tuesday.",
              "Police must cooperate with ICE.", "End the 287(g) agreement.", "The county has five districts."]
     labels = ["favor", "against", "none"] * 2
-    return TfidfClassifier().fit(texts, labels).save(tmp_path / "model.skops")
+    return TfidfClassifier().fit(texts, labels).save(tmp_path / "model") / "tfidf.skops"
 
 
 def test_tfidf_file_loads(tfidf_file, claims_file):

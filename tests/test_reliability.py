@@ -177,7 +177,7 @@ def test_tfidf_saves_skops_not_pickle_and_refuses_tampering(tmp_path):
 
     texts = ["Sheriffs should honor detainers.", "Cities should refuse ICE.", "The meeting is on Tuesday."] * 2
     labels = ["favor", "against", "none"] * 2
-    path = TfidfClassifier().fit(texts, labels).save(tmp_path / "m.skops")
+    path = TfidfClassifier().fit(texts, labels).save(tmp_path / "m") / "tfidf.skops"
     assert zipfile.is_zipfile(path)
     assert TfidfClassifier.load(path).predict(texts[:3]) == labels[:3]
 

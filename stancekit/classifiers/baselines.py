@@ -3,6 +3,7 @@ no-training classifier that compares claim embeddings with descriptions of each 
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -26,6 +27,16 @@ class MajorityClassifier(ClassifierMixin):
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return np.tile(self.prior_, (len(texts), 1))
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write the label shares to ``stancekit.json``."""
+        return _save_config(directory, "majority", prior=[float(p) for p in self.prior_])
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> MajorityClassifier:
+        clf = cls()
+        clf.prior_ = np.array(_read_config(directory)["prior"], dtype=float)
+        return clf
 
 
 class TfidfClassifier(ClassifierMixin):
@@ -53,26 +64,29 @@ class TfidfClassifier(ClassifierMixin):
         order = [list(self.pipeline_.classes_).index(label) for label in LABELS]
         return proba[:, order]
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Persist with skops (no pickle)."""
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write ``tfidf.skops`` (skops, no pickle) and ``stancekit.json`` into ``directory``."""
         import skops.io as sio
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
         vectorizer = self.pipeline_[0]
         if hasattr(vectorizer, "stop_words_"):  # only records pruned terms; not needed to predict
             del vectorizer.stop_words_
         # plain ints keep skops from writing one array file per vocabulary entry
         vectorizer.vocabulary_ = {term: int(i) for term, i in vectorizer.vocabulary_.items()}
-        sio.dump(self.pipeline_, path)
-        return path
+        sio.dump(self.pipeline_, directory / TFIDF_FILE)
+        return _save_config(directory, "tfidf", C=self.C, ngram_range=list(self.ngram_range), seed=self.seed)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> TfidfClassifier:
-        """Load a skops file, trusting only the scikit-learn and numpy types a TF-IDF pipeline holds."""
+        """Load a model folder or a .skops file, trusting only the scikit-learn and numpy types a
+        TF-IDF pipeline holds."""
         import skops.io as sio
 
         path = Path(path)
+        if path.is_dir():
+            path = path / TFIDF_FILE
         if not path.is_file():
             raise ModelError(f"{path}: missing TF-IDF model file")
         try:
@@ -89,6 +103,7 @@ class TfidfClassifier(ClassifierMixin):
         return clf
 
 
+TFIDF_FILE = "tfidf.skops"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
 
 #: Descriptions of each label, embedded once; claims are scored by cosine similarity to them.
@@ -136,6 +151,35 @@ class EmbeddingSimilarityClassifier(ClassifierMixin):
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write the temperature and label descriptions to ``stancekit.json`` (nothing is learned)."""
+        return _save_config(directory, "similarity", temperature=self.temperature, descriptions=self.descriptions)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> EmbeddingSimilarityClassifier:
+        config = _read_config(directory)
+        return cls(temperature=config["temperature"], descriptions=config["descriptions"]).fit()
+
+
+def _save_config(directory: str | os.PathLike, classifier: str, **settings) -> Path:
+    """``stancekit.json`` of a baseline's model folder: which class reads it, labels, its settings."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = {"classifier": classifier, "labels": list(LABELS), **settings}
+    (directory / "stancekit.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return directory
+
+
+def _read_config(directory: str | os.PathLike) -> dict:
+    path = Path(directory) / "stancekit.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: unreadable model config ({exc})") from None
+    if tuple(config.get("labels", ())) != LABELS:
+        raise ModelError(f"{path}: labels {config.get('labels')} differ from {list(LABELS)}")
+    return config
 
 
 class SentenceEncoder:

@@ -230,7 +230,8 @@ class TransformerClassifier(ClassifierMixin):
         state = {k: v.detach().half().contiguous() for k, v in self.model_.state_dict().items()
                  if not (self.freeze_embeddings and k in FROZEN)}
         save_file(state, directory / WEIGHTS, metadata={"format": "pt", "stancekit": "1"})
-        config = {"labels": list(LABELS), "temperature": self.temperature, "max_length": self.max_length,
+        config = {"classifier": "transformer", "labels": list(LABELS), "temperature": self.temperature,
+                  "max_length": self.max_length,
                   "pooling": self.pooling,
                   "base": PACKAGED_BASE if self.base is None else str(self.base), "frozen_from_base": list(FROZEN) if self.freeze_embeddings else [],
                   "training": {k: getattr(self, k) for k in (
