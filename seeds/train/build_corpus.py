@@ -62,6 +62,9 @@ def main() -> None:
     best_emb, best_char = emb_sim.max(axis=1), char_sim.max(axis=1)
     keep = (best_emb < EMBEDDING_THRESHOLD) & (best_char < CHAR_THRESHOLD)
     corpus = [r for r, k in zip(unique, keep) if k]
+    # labels adjudicated against the guideline's Conventions replace the writers' labels
+    final = {a["id"]: a["final"] for a in map(json.loads, open(HERE / "relabel" / "conventions-adjudication.jsonl"))}
+    corpus = [{**r, "stance": final.get(r["id"], r["stance"])} for r in corpus]
     with open(HERE / "corpus.jsonl", "w", encoding="utf-8") as out:
         for r in corpus:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
