@@ -66,8 +66,8 @@ class TransformerClassifier(ClassifierMixin):
     def __init__(self, *, base: str | os.PathLike | None = None, max_length: int = 128, epochs: int = 4,
                  learning_rate: float = 5e-5, batch_size: int = 16, weight_decay: float = 0.01,
                  warmup: float = 0.1, class_weight: str | None = "balanced", calibration_fraction: float = 0.15,
-                 freeze_embeddings: bool = True, pooling: str = "cls", seed: int = 0, backend: str = "auto",
-                 device: str = "cpu", progress: bool = True):
+                 freeze_embeddings: bool = True, pooling: str = "cls", train_layers: int | None = None,
+                 seed: int = 0, backend: str = "auto", device: str = "cpu", progress: bool = True):
         if pooling not in POOLINGS:
             raise ModelError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
         self.base = base
@@ -81,6 +81,7 @@ class TransformerClassifier(ClassifierMixin):
         self.calibration_fraction = calibration_fraction
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
+        self.train_layers = train_layers
         self.seed = seed
         self.backend = backend
         self.device = device
@@ -130,30 +131,38 @@ class TransformerClassifier(ClassifierMixin):
         self._inference_model = None
 
     def _train(self, texts: list[str], y: np.ndarray) -> None:
+        """Fine-tune with AdamW and a linear schedule. With ``train_layers`` = k only the top k encoder
+        layers and the head learn: the frozen layers below run once per text (their output is cached
+        for the process), so an epoch costs about k/6 of full fine-tuning on MiniLM-L6."""
         import torch
         from tqdm.auto import tqdm
         from transformers import get_linear_schedule_with_warmup
 
         model = self.model_.to(self.device)
+        frozen_layers = self._frozen_layers()
         for name, param in model.named_parameters():
-            param.requires_grad = not (self.freeze_embeddings and name in FROZEN)
+            param.requires_grad = _trainable(name, frozen_layers, self.freeze_embeddings)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=self.learning_rate, weight_decay=self.weight_decay)
         steps = self.epochs * math.ceil(len(texts) / self.batch_size)
         schedule = get_linear_schedule_with_warmup(optimizer, int(self.warmup * steps), steps)
         weights = self._class_weights(y)
         loss_fn = torch.nn.CrossEntropyLoss(weight=None if weights is None else weights.to(self.device))
+        ids = self.tokenizer_(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        states = self._frozen_states(texts, ids, frozen_layers) if frozen_layers else None
         rng = np.random.default_rng(self.seed)
         model.train()
         for epoch in range(self.epochs):
-            order = rng.permutation(len(texts))
-            batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
             total = 0.0
-            for batch in tqdm(batches, desc=f"epoch {epoch + 1}/{self.epochs}", disable=not self.progress,
-                              leave=False):
-                enc = self.tokenizer_([texts[i] for i in batch], padding=True, truncation=True,
-                                      max_length=self.max_length, return_tensors="pt").to(self.device)
-                loss = loss_fn(model(**enc).logits, torch.as_tensor(y[batch], device=self.device))
+            for batch in tqdm(_training_batches([len(i) for i in ids], self.batch_size, rng),
+                              desc=f"epoch {epoch + 1}/{self.epochs}", disable=not self.progress, leave=False):
+                if states is None:
+                    input_ids, mask = _padded([ids[i] for i in batch])
+                    logits = model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                else:
+                    logits = self._top_logits(*_padded_states([states[i] for i in batch], self.device),
+                                              frozen_layers)
+                loss = loss_fn(logits, torch.as_tensor(y[batch], device=self.device))
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()
@@ -162,6 +171,48 @@ class TransformerClassifier(ClassifierMixin):
                 total += loss.item() * len(batch)
             log.info("epoch %d/%d: mean loss %.4f", epoch + 1, self.epochs, total / len(texts))
         self.model_ = model.to("cpu").eval()
+
+    def _frozen_layers(self) -> int:
+        """How many bottom encoder layers keep the base encoder's weights (0: all layers train)."""
+        n = self.model_.config.num_hidden_layers
+        if self.train_layers is None or self.train_layers >= n:
+            return 0
+        if self.train_layers < 0:
+            raise ModelError(f"train_layers must be between 0 and {n}, got {self.train_layers}")
+        return n - self.train_layers
+
+    def _frozen_states(self, texts: list[str], ids: list[list[int]], frozen_layers: int) -> list:
+        """Output of the frozen bottom layers for every text, computed once (eval mode, no dropout)."""
+        import torch
+
+        key = (str(self.base), self.max_length, frozen_layers)
+        cache = _FROZEN_STATES.setdefault(key, {})
+        if len(cache) + len(texts) > _MAX_CACHED:
+            cache.clear()
+        todo = sorted({i for i, t in enumerate(texts) if t not in cache}, key=lambda i: len(ids[i]))
+        bert = self.model_.bert
+        bert.eval()
+        with torch.inference_mode():
+            for start in range(0, len(todo), 64):
+                chunk = todo[start:start + 64]
+                input_ids, mask = _padded([ids[i] for i in chunk])
+                hidden = bert(input_ids=input_ids, attention_mask=mask,
+                              output_hidden_states=True).hidden_states[frozen_layers]
+                for row, i in enumerate(chunk):
+                    cache[texts[i]] = hidden[row, :len(ids[i])].clone()
+        return [cache[t] for t in texts]
+
+    def _top_logits(self, hidden, mask, frozen_layers: int):
+        """Logits from the frozen layers' output: the trained top layers, then the head."""
+        from transformers.masking_utils import create_bidirectional_mask
+
+        model = self.model_
+        attention = create_bidirectional_mask(config=model.config, inputs_embeds=hidden, attention_mask=mask)
+        for layer in model.bert.encoder.layer[frozen_layers:]:
+            hidden = layer(hidden, attention)
+        if self.pooling == "mean":
+            return model.classifier(model.dropout(mean_pool(hidden, mask)))
+        return model.classifier(model.dropout(model.bert.pooler(hidden)))
 
     def _class_weights(self, y: np.ndarray):
         import torch
@@ -236,7 +287,7 @@ class TransformerClassifier(ClassifierMixin):
                   "base": PACKAGED_BASE if self.base is None else str(self.base), "frozen_from_base": list(FROZEN) if self.freeze_embeddings else [],
                   "training": {k: getattr(self, k) for k in (
                       "epochs", "learning_rate", "batch_size", "weight_decay", "warmup", "class_weight",
-                      "calibration_fraction", "freeze_embeddings", "seed")}}
+                      "calibration_fraction", "freeze_embeddings", "train_layers", "seed")}}
         (directory / CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         sums = {name: _sha256(directory / name) for name in (WEIGHTS, CONFIG)}
         (directory / CHECKSUMS).write_text(json.dumps(sums, indent=2) + "\n", encoding="utf-8")
@@ -382,3 +433,59 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+#: Frozen-layer outputs per (base, max_length, frozen layers) and text, shared by the fits of one
+#: process (cross-validation folds train on mostly the same texts); cleared past _MAX_CACHED texts.
+_FROZEN_STATES: dict[tuple, dict] = {}
+_MAX_CACHED = 200_000
+
+
+def _trainable(name: str, frozen_layers: int, freeze_embeddings: bool) -> bool:
+    """Whether a parameter learns: not the frozen word embeddings, and with frozen layers, only the
+    layers above them, the pooler and the head."""
+    if freeze_embeddings and name in FROZEN:
+        return False
+    if not frozen_layers:
+        return True
+    if name.startswith("bert.encoder.layer."):
+        return int(name.split(".")[3]) >= frozen_layers
+    return not name.startswith("bert.embeddings.")
+
+
+def _training_batches(lengths: list[int], batch_size: int, rng) -> list[np.ndarray]:
+    """Shuffled batches of similar-length texts: a random order, sorted by length within pools of
+    50 batches, cut into batches, the batches shuffled (less padding, same randomness per epoch)."""
+    order = rng.permutation(len(lengths))
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start:start + pool], key=lambda i: lengths[i])
+        batches += [np.array(chunk[i:i + batch_size]) for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _padded(rows: list[list[int]]):
+    """Token ids padded to the longest row, with the attention mask."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    input_ids = torch.zeros((len(rows), width), dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for row, ids in enumerate(rows):
+        input_ids[row, :len(ids)] = torch.as_tensor(ids)
+        mask[row, :len(ids)] = 1
+    return input_ids, mask
+
+
+def _padded_states(states: list, device: str):
+    """Cached hidden states padded to the longest, with the attention mask."""
+    import torch
+
+    width = max(len(s) for s in states)
+    hidden = torch.zeros((len(states), width, states[0].shape[-1]))
+    mask = torch.zeros((len(states), width), dtype=torch.long)
+    for row, state in enumerate(states):
+        hidden[row, :len(state)] = state
+        mask[row, :len(state)] = 1
+    return hidden.to(device), mask.to(device)
