@@ -107,7 +107,7 @@ def evaluate(classifier: StanceClassifier, data=None, *, name: str | None = None
     data = load_seeds() if data is None else data
     texts, gold = list(data["text"]), list(data["stance"])
     proba = to_label_order(classifier.predict_proba(texts), classifier.labels)
-    return _evaluation(name or type(classifier).__name__, data, proba, n_boot=n_boot, seed=seed)
+    return evaluation_of(name or type(classifier).__name__, data, proba, n_boot=n_boot, seed=seed)
 
 
 def cross_validate(make_classifier: Callable[[], object], data, *, k: int = 6, training=None,
@@ -146,7 +146,7 @@ def cross_validate(make_classifier: Callable[[], object], data, *, k: int = 6, t
             classifier = make_classifier().fit(train_texts, train_labels)
         proba[test] = to_label_order(classifier.predict_proba([texts[i] for i in test]), classifier.labels)
         fold_of[test] = number
-    return _evaluation(name, data, proba, n_boot=n_boot, seed=seed, folds=len(folds), fold_of=fold_of)
+    return evaluation_of(name, data, proba, n_boot=n_boot, seed=seed, folds=len(folds), fold_of=fold_of)
 
 
 def evaluate_loso(make_classifier: Callable[[], object], *, seeds=None, training=None,
@@ -203,7 +203,9 @@ def _fit_once(make_classifier, training):
     return model.fit(list(training["text"]), list(training["stance"]))
 
 
-def _evaluation(name, data, proba, *, n_boot, seed, folds=None, fold_of=None) -> Evaluation:
+def evaluation_of(name: str, data, proba: np.ndarray, *, n_boot: int = 1000, seed: int = 0,
+                  folds: int | None = None, fold_of=None) -> Evaluation:
+    """An Evaluation of probabilities (LABELS order) already predicted for ``data``'s claims."""
     from sklearn.metrics import confusion_matrix
 
     columns = data.column_names if hasattr(data, "column_names") else list(data)

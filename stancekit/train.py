@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from .errors import UsageError
@@ -28,11 +28,15 @@ class TrainConfig:
     calibration_fraction: float = 0.15
     freeze_embeddings: bool = True
     pooling: str = "cls"
+    train_layers: int | None = None
     use_corpus: bool = True
     use_seeds: bool = True
     use_devset: bool = False
     exclude_docs: list[str] = field(default_factory=list)
     extra_data: list[str] = field(default_factory=list)
+    #: Later stages: each a dict of fields that differ from this config; the model trains on from
+    #: the previous stage's weights (warm start) on that stage's data.
+    then: list[dict] = field(default_factory=list)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> TrainConfig:
@@ -42,7 +46,8 @@ class TrainConfig:
         except (OSError, ValueError) as exc:
             raise UsageError(f"{path}: cannot read training config ({exc})") from None
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - known)
+        unknown = sorted(set(raw).union(*(stage for stage in raw.get("then", []) if isinstance(stage, dict)))
+                         - known)
         if unknown:
             raise UsageError(f"{path}: unknown config keys {unknown}; known keys: {sorted(known)}")
         return cls(**raw)
@@ -81,12 +86,22 @@ def train(config: TrainConfig, out_dir: str | os.PathLike):
     if config.classifier not in NAMES:
         raise UsageError(f"unknown classifier {config.classifier!r} in the training config; "
                          f"use one of {', '.join(NAMES)}")
+    if config.then and config.classifier != "transformer":
+        raise UsageError(f"'then' stages continue training a transformer; {config.classifier} has one stage")
     texts, labels = training_examples(config)
     log.info("training %s on %d claims", config.classifier, len(texts))
     params = {"seed": config.seed} if config.classifier == "tfidf" else {}
     if config.classifier == "transformer":
         params = {k: v for k, v in asdict(config).items() if k not in _DATA_KEYS}
     classifier = make_trainable(config.classifier, **params).fit(texts, labels)
+    for number, changes in enumerate(config.then, 2):
+        stage = replace(config, **{**changes, "then": []})
+        texts, labels = training_examples(stage)
+        log.info("stage %d: training on %d claims from the previous stage's weights", number, len(texts))
+        for key, value in {k: v for k, v in asdict(stage).items() if k not in _DATA_KEYS}.items():
+            setattr(classifier, key, value)
+        classifier.warm_start = True
+        classifier.fit(texts, labels)
     out = Path(out_dir)
     classifier.save(out)
     (out / "train_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
@@ -94,4 +109,4 @@ def train(config: TrainConfig, out_dir: str | os.PathLike):
 
 
 #: Config keys that choose the training data rather than the classifier's parameters.
-_DATA_KEYS = {"classifier", "use_corpus", "use_seeds", "use_devset", "exclude_docs", "extra_data"}
+_DATA_KEYS = {"classifier", "then", "use_corpus", "use_seeds", "use_devset", "exclude_docs", "extra_data"}

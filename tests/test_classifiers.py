@@ -215,3 +215,48 @@ def _shipped():
     except NameError:
         _SHIPPED = load_classifier()
         return _SHIPPED
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_top_layers_from_cached_states_match_the_full_forward(tiny_base, pooling):
+    import torch
+
+    from stancekit.classifiers.transformer import _padded, _padded_states
+
+    clf = TransformerClassifier(base=tiny_base, pooling=pooling, train_layers=1, progress=False)
+    clf._build(tiny_base)
+    clf.model_.eval()
+    ids = clf.tokenizer_(TEXTS, truncation=True, max_length=clf.max_length)["input_ids"]
+    states = clf._frozen_states(TEXTS, ids, 1)
+    with torch.inference_mode():
+        top = clf._top_logits(*_padded_states(states, "cpu"), 1)
+        input_ids, mask = _padded(ids)
+        full = clf.model_(input_ids=input_ids, attention_mask=mask).logits
+    assert torch.allclose(top, full, atol=1e-5)
+
+
+def test_train_layers_leaves_the_lower_layers_as_the_base(tiny_base):
+    base = TransformerClassifier(base=tiny_base, progress=False)
+    base._build(tiny_base)
+    clf = TransformerClassifier(base=tiny_base, epochs=3, learning_rate=1e-2, train_layers=1, calibration_fraction=0.0,
+                                progress=False).fit(TEXTS, GOLD)
+    before, after = base.model_.state_dict(), clf.model_.state_dict()
+    assert torch_equal(before["bert.encoder.layer.0.attention.self.query.weight"],
+                       after["bert.encoder.layer.0.attention.self.query.weight"])
+    assert not torch_equal(before["bert.encoder.layer.1.attention.self.query.weight"],
+                           after["bert.encoder.layer.1.attention.self.query.weight"])
+
+
+def test_warm_start_goes_on_from_the_fitted_weights(tiny_base):
+    clf = TransformerClassifier(base=tiny_base, epochs=1, calibration_fraction=0.0, progress=False).fit(TEXTS, GOLD)
+    first = {k: v.clone() for k, v in clf.model_.state_dict().items()}
+    clf.warm_start = True
+    clf.learning_rate = 0.0  # no update: the weights must be exactly the first stage's
+    clf.fit(TEXTS, GOLD)
+    assert all(torch_equal(first[k], v) for k, v in clf.model_.state_dict().items())
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return bool(torch.equal(a, b))

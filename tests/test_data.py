@@ -70,7 +70,12 @@ def test_supplement_is_disjoint_relabeled_and_adjudicated():
     assert len(texts) == supplement.num_rows and not texts & (corpus | seeds)
     second = {r["id"]: r["stance"] for r in read_jsonl(folder / "pass2.jsonl")}
     assert set(second) == set(supplement["id"]) and set(second.values()) == set(LABELS)
-    disagreements = {i for i, stance in zip(supplement["id"], supplement["stance"]) if second[i] != stance}
+    conventions = {r["id"]: r for r in read_jsonl(folder / "conventions-adjudication.jsonl")}
+    assert all(conventions[i]["final"] == stance for i, stance in zip(supplement["id"], supplement["stance"])
+               if i in conventions)
+    writers = [conventions[i]["old"] if i in conventions else stance
+               for i, stance in zip(supplement["id"], supplement["stance"])]
+    disagreements = {i for i, stance in zip(supplement["id"], writers) if second[i] != stance}
     adjudicated = read_jsonl(folder / "adjudication.jsonl")
     assert disagreements == {r["id"] for r in adjudicated}
     assert all(r["stance"] in (r["writer"], r["pass2"]) and r["reason"].strip() for r in adjudicated)

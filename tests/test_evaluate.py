@@ -183,9 +183,19 @@ def test_train_then_classify_with_the_saved_folder(classifier, tmp_path, labeled
         assert {r["stance"] for r in rows} == {"favor"}  # first of the tied most frequent labels
 
 
-def test_train_then_classify_a_tiny_transformer(tmp_path, labeled_file, tiny_base):
+def test_train_then_classify_a_tiny_transformer_in_two_stages(tmp_path, labeled_file, tiny_base):
     _train_and_classify(tmp_path, {"classifier": "transformer", "base": str(tiny_base), "epochs": 1,
-                                   "calibration_fraction": 0.0}, labeled_file)
+                                   "calibration_fraction": 0.0, "train_layers": 1, "pooling": "mean",
+                                   "then": [{"learning_rate": 1e-4}]}, labeled_file)
+    saved = json.loads((tmp_path / "model" / "train_config.json").read_text())
+    assert saved["then"] == [{"learning_rate": 1e-4}]
+
+
+def test_unknown_key_in_a_later_stage_is_refused(tmp_path):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"then": [{"epoch": 2}]}))
+    result = invoke("train", "--config", config, "--out", tmp_path / "m")
+    assert result.exit_code == 2 and "unknown config keys ['epoch']" in result.stderr
 
 
 @pytest.mark.slow

@@ -24,7 +24,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from accuracy import RECIPE, devset_training, fidelity, transformer_factory  # noqa: E402
+from accuracy import (DEVSET_DATA, NO_DATA, RECIPE, devset_training, fidelity, transformer_factory,  # noqa: E402
+                      two_stage_factory)
 
 from stancekit.data import load_devset  # noqa: E402
 from stancekit.evaluate import article_folds, cross_validate, fold_training  # noqa: E402
@@ -33,21 +34,12 @@ RESULTS = HERE.parent / "results" / "recipes.json"
 PREDICTIONS = HERE.parent / "results" / "recipes"
 KEYS = ("macro_f1", "favor_f1", "against_f1", "none_f1", "accuracy", "ece")
 
-#: arm -> (which written data, whether the devset counterfactuals join their articles' folds)
-ARMS = {
-    "baseline": ({"corpus", "seeds"}, False),          # the shipped model's data, plus the fold's articles
-    "polarity": ({"corpus", "seeds", "contrast"}, True),  # + contrast groups + counterfactuals
-    "contrast_only": ({"corpus", "seeds", "contrast"}, False),
-    "real_only": (set(), False),                       # the fold's articles alone
-}
-
-
 def run_arm(arm: str, seed: int, devset) -> dict:
-    written, counterfactuals = ARMS[arm]
+    written, counterfactuals = DEVSET_DATA[arm]
     training, augmentation = devset_training(written, counterfactuals)
     started = time.time()
-    result = cross_validate(transformer_factory(seed), devset, k=6, training=training, augmentation=augmentation,
-                            seed=0, name=f"{arm} seed {seed}")
+    result = cross_validate(two_stage_factory(seed, training), devset, k=6, training=NO_DATA,
+                            augmentation=augmentation, seed=0, name=f"{arm} seed {seed}")
     return summarise(result, devset, started)
 
 
@@ -71,7 +63,7 @@ def learning_curve_point(real: float, written: float, seed: int, devset) -> dict
     import numpy as np
 
     from stancekit.classifiers.base import to_label_order
-    from stancekit.evaluate import _evaluation
+    from stancekit.evaluate import evaluation_of
     from stancekit.schema import LABELS
 
     texts, gold = list(devset["text"]), list(devset["stance"])
@@ -85,7 +77,7 @@ def learning_curve_point(real: float, written: float, seed: int, devset) -> dict
         model = transformer_factory(seed)().fit(train_texts, train_labels)
         test = [i for i, g in enumerate(groups) if g in held_out]
         proba[test] = to_label_order(model.predict_proba([texts[i] for i in test]), model.labels)
-    result = _evaluation(f"real {real:.0%}, written {written:.0%}", devset, proba, n_boot=1000, seed=0, folds=6)
+    result = evaluation_of(f"real {real:.0%}, written {written:.0%}", devset, proba, n_boot=1000, seed=0, folds=6)
     return summarise(result, devset, started)
 
 

@@ -67,7 +67,8 @@ class TransformerClassifier(ClassifierMixin):
                  learning_rate: float = 5e-5, batch_size: int = 16, weight_decay: float = 0.01,
                  warmup: float = 0.1, class_weight: str | None = "balanced", calibration_fraction: float = 0.15,
                  freeze_embeddings: bool = True, pooling: str = "cls", train_layers: int | None = None,
-                 seed: int = 0, backend: str = "auto", device: str = "cpu", progress: bool = True):
+                 warm_start: bool = False, seed: int = 0, backend: str = "auto", device: str = "cpu",
+                 progress: bool = True):
         if pooling not in POOLINGS:
             raise ModelError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
         self.base = base
@@ -82,6 +83,7 @@ class TransformerClassifier(ClassifierMixin):
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
         self.train_layers = train_layers
+        self.warm_start = warm_start
         self.seed = seed
         self.backend = backend
         self.device = device
@@ -94,14 +96,16 @@ class TransformerClassifier(ClassifierMixin):
 
     # ----------------------------------------------------------------- training
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TransformerClassifier:
-        """Fine-tune on ``texts``/``labels``; a stratified share is held out to fit the temperature."""
+        """Fine-tune on ``texts``/``labels``; a stratified share is held out to fit the temperature.
+        With ``warm_start`` a fitted or loaded model trains on from its weights (a second stage)."""
         import torch
 
         texts, labels = list(texts), list(labels)
         y = np.array([LABELS.index(label) for label in labels])
         train_idx, cal_idx = _stratified_split(y, self.calibration_fraction, self.seed)
         torch.manual_seed(self.seed)
-        self._build(self.base)
+        if not (self.warm_start and self.model_ is not None):  # warm_start: go on from the current weights
+            self._build(self.base)
         self._train([texts[i] for i in train_idx], y[train_idx])
         self.temperature = 1.0
         if len(cal_idx):
