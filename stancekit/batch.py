@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .aggregate import build_tables
 from .classifiers.base import StanceClassifier
 from .errors import NO_ARTICLES, InputError, UsageError
-from .io import JSONL_SUFFIXES, InputFile, iter_inputs, jsonl_lines, read_inputs, read_text
-from .outputs import AtomicWriter, error_record, write_text_atomic, warning_lines
-from .pipeline import CLAIM_COLUMNS, classify_articles, predict_proba
-from .schema import LABELS, Article
+from .io import JSONL_SUFFIXES, InputFile, iter_inputs, jsonl_lines, read_inputs, read_text, split_inputs
+from .outputs import error_record, jsonl_line, rounded_probs, write_results
+from .pipeline import classify_articles, predict_proba
+from .schema import CLAIM_COLUMNS, LABELS
 
 
 #: Claims (JSONL lines) per checkpointed group in ``classify``; STANCEKIT_LINE_GROUP overrides it.
@@ -223,9 +224,9 @@ def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out
                 p = proba[k]
                 k += 1
                 record["stance"] = LABELS[int(p.argmax())]
-                record["probs"] = {label: round(float(x), 4) for label, x in zip(LABELS, p)}
+                record["probs"] = rounded_probs(p)
                 counts.processed += 1
-            chunk.append(json.dumps(record, ensure_ascii=False) + "\n")
+            chunk.append(jsonl_line(record))
         if sink is None:
             print("".join(chunk), end="", flush=True)
         else:
@@ -311,16 +312,16 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
                             group=_group_size("STANCEKIT_DOC_GROUP", DOC_GROUP), key=key)
     counts = Counts(skipped=checkpoint.done, failed_before=checkpoint.failed_before)
     for first, group in partition_groups(plan_partitions(paths), checkpoint.group, checkpoint.done, max_mb):
-        articles, errors = sort_out(group, on_error, on_warning)
+        articles, errors = split_inputs(group, on_error, on_warning)
         counts.failed += len(errors)
         for err in errors:
-            checkpoint.handles["errors.jsonl"].write(json.dumps(error_record(err), ensure_ascii=False) + "\n")
+            checkpoint.handles["errors.jsonl"].write(jsonl_line(error_record(err)))
         rows, documents = classify_articles(articles, classifier)
         counts.processed += len(articles)
         for row in rows:
-            checkpoint.handles["claims.jsonl"].write(json.dumps(row, ensure_ascii=False) + "\n")
+            checkpoint.handles["claims.jsonl"].write(jsonl_line(row))
         for doc in documents:
-            checkpoint.handles["docs.jsonl"].write(json.dumps(doc, ensure_ascii=False) + "\n")
+            checkpoint.handles["docs.jsonl"].write(jsonl_line(doc))
         checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
     checkpoint.close()
     if checkpoint.done == 0:
@@ -328,65 +329,23 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
         _remove_if_empty(Path(out))
         raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
     tables = _write_outputs(Path(out), checkpoint, seed)
-    errors = _read_jsonl(checkpoint.paths["errors.jsonl"])
-    write_text_atomic(Path(out) / "errors.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
     checkpoint.discard()
     return CompareResult(counts.processed, counts.failed, tables, counts.skipped, counts.failed_before)
 
 
-def sort_out(items: list, on_error, on_warning) -> tuple[list[Article], list[InputError]]:
-    """(articles, InputErrors) of a group of inputs, telling ``on_error`` and ``on_warning`` about them."""
-    articles, errors = [], []
-    for item in items:
-        if isinstance(item, InputError):
-            on_error(str(item))
-            errors.append(item)
-        else:
-            for line in warning_lines(item):
-                on_warning(line)
-            articles.append(item)
-    return articles, errors
-
-
 def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
-    """Aggregate from a compact claims table (no texts) and stream claims.jsonl from the partial file,
-    so memory stays flat however many articles were compared."""
-    from .report import build_tables
-
+    """Aggregate from a compact claims table (no texts), then stream the claims from the partial file
+    into the result files, so memory stays flat however many articles were compared."""
     claims = _compact_claims(checkpoint.paths["claims.jsonl"])
-    if not len(claims):
-        return None
-    tables = build_tables(claims, seed=seed)
+    tables = build_tables(claims, seed=seed) if len(claims) else None
     n_articles = claims["doc_id"].nunique()
     del claims  # the report needs only the tables: free the claims table before drawing it
     with open(checkpoint.paths["docs.jsonl"], encoding="utf-8") as handle:
         documents = [json.loads(line) for line in islice(handle, DRILL_DOWN_LIMIT)]
-    with open(checkpoint.paths["claims.jsonl"], encoding="utf-8") as handle:
-        return write_result_files(out, tables, (json.loads(line) for line in handle), documents, n_articles)
-
-
-def write_result_files(out: Path, tables: dict, rows: Iterator[dict], documents: list[dict],
-                       n_articles: int) -> dict:
-    """claims.jsonl from ``rows`` (every claim, in order, with its text), sources.csv and report.html.
-
-    The evidence claims' texts are picked from ``rows`` as they stream past, so the claims are
-    read once. Returns ``tables`` with those texts filled in.
-    """
-    from .report import claim_line, render_html, sources_csv
-
-    evidence = tables["evidence"]
-    wanted = {(row.doc_id, int(row.seg_id)) for row in evidence.itertuples(index=False)}
-    texts, n_claims = {}, 0
-    with AtomicWriter(out / "claims.jsonl") as sink:
-        for row in rows:
-            sink.write(claim_line(row))
-            n_claims += 1
-            if (key := (row["doc_id"], int(row["seg_id"]))) in wanted:
-                texts[key] = row["text"]
-    tables["evidence"] = evidence.assign(
-        text=[texts[(row.doc_id, int(row.seg_id))] for row in evidence.itertuples(index=False)])
-    write_text_atomic(out / "sources.csv", sources_csv(tables["by_source"]))
-    write_text_atomic(out / "report.html", render_html(documents, tables, n_articles=n_articles, n_claims=n_claims))
+    with open(checkpoint.paths["claims.jsonl"], encoding="utf-8") as claims_file, \
+            open(checkpoint.paths["errors.jsonl"], encoding="utf-8") as errors_file:
+        write_results(out, tables, (json.loads(line) for line in claims_file), documents, n_articles=n_articles,
+                      errors=(json.loads(line) for line in errors_file if line.strip()))
     return tables
 
 
@@ -417,7 +376,7 @@ def _compact_claims(path: Path) -> pd.DataFrame:
     for name in strings:  # plain strings (None for no speaker), as the aggregates expect
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     frame.insert(CLAIM_COLUMNS.index("text"), "text", "")
-    return frame[CLAIM_COLUMNS]
+    return frame[list(CLAIM_COLUMNS)]
 
 
 def _categorical(codes, categories: list) -> pd.Categorical:
@@ -434,10 +393,3 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
     except OSError:
         pass
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-

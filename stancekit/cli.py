@@ -15,8 +15,9 @@ from pathlib import Path
 import click
 
 from .errors import NO_ARTICLES, InputError, ModelError, StancekitError, UsageError
-from .io import iter_articles
-from .outputs import AtomicWriter, error_record, warning_lines
+from .atomic import AtomicWriter
+from .io import iter_articles, warning_lines
+from .outputs import error_record, jsonl_line
 
 
 class _Command(click.Group):
@@ -83,8 +84,7 @@ def segment(paths: tuple[Path, ...], out: Path | None, claims_only: bool, max_mb
             for seg in split(item.text):
                 if claims_only and not seg.is_claim:
                     continue
-                record = {"doc_id": item.doc_id, "source": item.source, **seg.to_dict()}
-                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sink.write(jsonl_line({"doc_id": item.doc_id, "source": item.source, **seg.to_dict()}))
             tally.processed += 1
         _require_documents(tally, paths)
     tally.finish()
@@ -295,7 +295,7 @@ class _Tally:
             self.failed += 1
             _echo_error(str(item))
             if sink is not None:
-                sink.write(json.dumps(error_record(item), ensure_ascii=False) + "\n")
+                sink.write(jsonl_line(error_record(item)))
             return True
         for line in warning_lines(item):
             _echo_warning(line)

@@ -11,7 +11,7 @@ import glob
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -89,6 +89,29 @@ def load_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
             raise item
         articles.append(item)
     return articles
+
+
+def split_inputs(items: Iterable[Article | InputError], on_error: Callable[[str], None] = lambda msg: None,
+                 on_warning: Callable[[str], None] = lambda msg: None) -> tuple[list[Article], list[InputError]]:
+    """(articles, input errors) of what ``read_inputs`` yielded, telling ``on_error`` about each error
+    and ``on_warning`` about each article's warnings (see warning_lines)."""
+    articles, errors = [], []
+    for item in items:
+        if isinstance(item, InputError):
+            on_error(str(item))
+            errors.append(item)
+        else:
+            for line in warning_lines(item):
+                on_warning(line)
+            articles.append(item)
+    return articles, errors
+
+
+def warning_lines(article: Article) -> list[str]:
+    """The article's warnings as ``path: note`` lines (``path:line: note`` for a JSONL record)."""
+    line = article.meta.get("line")
+    where = f"{article.path}:{line}" if line is not None else str(article.path)
+    return [f"{where}: {note}" for note in article.meta.get("warnings", [])]
 
 
 def read_text(path: str | os.PathLike, *, max_mb: float | None = None) -> tuple[str, list[str]]:

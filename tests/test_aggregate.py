@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from stancekit.aggregate import SOURCE_COLUMNS, by_source, by_speaker, by_voice, evidence
-from stancekit.compare import divergence_matrix, jensen_shannon, pairwise, ranking
+from stancekit.aggregate import (SOURCE_COLUMNS, by_source, by_speaker, by_voice, divergence_matrix, evidence,
+                                 pairwise)
+from stancekit.pairwise import jensen_shannon, ranking
 from stancekit.errors import UsageError
 from stancekit.schema import LABELS
 
