@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .errors import NO_ARTICLES, InputError, ModelError, StancekitError, UsageError
+from .errors import NO_ARTICLES, RESUME_NEEDS_OUT, InputError, StancekitError, UsageError
 from .atomic import AtomicWriter
 from .io import iter_articles, warning_lines
 from .outputs import error_record, jsonl_line
@@ -107,10 +107,10 @@ def classify(input_path: Path, model: str | None, out: Path | None, resume: bool
     read becomes an error record ({"path", "line", "error"}), so output lines match the
     non-blank input lines.
     """
-    from .batch import classify_jsonl
+    from .runs.local import classify_jsonl
 
     if resume and out is None:
-        raise UsageError("--resume continues an interrupted run into its --out file; give --out")
+        raise UsageError(RESUME_NEEDS_OUT)
     classifier = _load_model(model)
     tally = _Tally()
     try:
@@ -152,13 +152,13 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
 
     tally = _Tally()
     if engine == "dask":
-        from .distributed import compare_on_dask
+        from .runs.dask import compare_on_dask
 
         _load_model(model)  # a bad model fails here, in one line, before any cluster starts
         result = compare_on_dask(paths, model, out=out, workers=workers, scheduler=scheduler, resume=resume,
                                  max_mb=max_mb, progress=True, on_error=_echo_error, on_warning=_echo_warning)
     else:
-        from .batch import compare_paths
+        from .runs.local import compare_paths
 
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")

@@ -29,3 +29,6 @@ UNKNOWN_MODEL = "unknown model {name!r}: use {names}, a model folder, a .skops f
 NOT_A_MODEL_FOLDER = "{path}: not a model folder (no {config}); use a folder saved by 'stancekit train'"
 BAD_MODULE_ATTR = "bad classifier {spec!r}: expected module:attr, for example mypackage.models:MyClassifier"
 NO_ARTICLES = "no articles found in {paths}: expected .txt, .html, .htm or .jsonl files"
+RESUME_NEEDS_OUT = "--resume continues an interrupted run into its --out file; give --out"
+RESUME_OTHER_RUN = ("--resume: {folder} holds an interrupted run over other inputs or with another model; "
+                    "run again without --resume to start over")

@@ -21,6 +21,9 @@ from .errors import InputError, UsageError
 from .report import none_if_missing, render_html
 from .schema import LABELS
 
+#: Articles shown in the report's drill-down by ``compare``; every claim is still in claims.jsonl.
+DRILL_DOWN_LIMIT = 200
+
 #: The result files by name, as write_results returns them.
 RESULT_FILES = {"sources": "sources.csv", "claims": "claims.jsonl", "report": "report.html",
                 "errors": "errors.jsonl"}

@@ -1,15 +1,12 @@
-"""Long runs over many inputs: streaming in fixed groups, checkpoints, and ``--resume``.
-
-Work is done in groups of a fixed size counted from the start of the input, and each finished
-group is flushed to a partial file with a progress record. A resumed run skips the finished
-groups, so batches (and therefore results) are the same as in an uninterrupted run.
-"""
+"""The single-machine commands over many inputs: ``classify`` (a JSONL file of claims) and ``compare``
+(articles to result files), streaming in fixed groups with checkpoints and ``--resume``."""
 
 from __future__ import annotations
 
+import array
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -17,174 +14,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .aggregate import build_tables
-from .classifiers.base import StanceClassifier
-from .errors import NO_ARTICLES, InputError, UsageError
-from .io import JSONL_SUFFIXES, InputFile, iter_inputs, jsonl_lines, read_inputs, read_text, split_inputs
-from .outputs import error_record, jsonl_line, rounded_probs, write_results
-from .pipeline import classify_articles, predict_proba
-from .schema import CLAIM_COLUMNS, LABELS
-
+from ..aggregate import build_tables
+from ..classifiers.base import StanceClassifier
+from ..errors import NO_ARTICLES, RESUME_NEEDS_OUT, InputError, UsageError
+from ..io import JSONL_SUFFIXES, jsonl_lines, read_text, split_inputs
+from ..outputs import DRILL_DOWN_LIMIT, error_record, jsonl_line, rounded_probs, write_results
+from ..pipeline import classify_articles, predict_proba
+from ..schema import CLAIM_COLUMNS, LABELS
+from .checkpoint import Checkpoint, Counts, group_size, model_key
+from .partitions import DOC_GROUP, groups, partition_groups, plan_partitions
 
 #: Claims (JSONL lines) per checkpointed group in ``classify``; STANCEKIT_LINE_GROUP overrides it.
 LINE_GROUP = 512
-#: Documents per checkpointed group in ``compare``; STANCEKIT_DOC_GROUP overrides it.
-DOC_GROUP = 32
-#: Articles shown in the report's drill-down; every claim is still in claims.jsonl.
-DRILL_DOWN_LIMIT = 200
-#: A partition is a run of whole input files, up to this many bytes or files. It is the unit of work
-#: of ``compare --engine dask``, and groups never span two partitions, so a single-machine run and a
-#: cluster run classify the very same batches (bf16 probabilities shift slightly with the batch).
-PARTITION_BYTES = 4 << 20
-PARTITION_FILES = 256
 
 
-@dataclass
-class Counts:
-    """What a batch run did with its inputs; processed + skipped + failed = every input document."""
-
-    processed: int = 0
-    #: Finished by an interrupted earlier run and not redone (``--resume``).
-    skipped: int = 0
-    #: Could not be read in this run; each is an error record in the output.
-    failed: int = 0
-    #: Of the skipped documents, those that were error records.
-    failed_before: int = 0
-
-
-class Checkpoint:
-    """Partial output files plus a progress record (items consumed, bytes of each file).
-
-    The record also keeps the group size and a key describing the inputs and the model, so a
-    resumed run cuts the same groups and refuses to continue a run over something else.
-    """
-
-    def __init__(self, folder: Path, names: Iterable[str], resume: bool, *, group: int,
-                 key: dict | None = None):
-        self.folder = folder
-        self.paths = {name: folder / name for name in names}
-        self.progress_path = folder / "progress.json"
-        self.key = key
-        state = self._read() if resume else None
-        if state is not None and key is not None and state.get("key", key) != key:
-            raise UsageError(f"--resume: {folder} holds an interrupted run over other inputs or with another "
-                             "model; run again without --resume to start over")
-        folder.mkdir(parents=True, exist_ok=True)
-        self.done = state["items"] if state else 0
-        self.failed_before = state.get("failed", 0) if state else 0
-        self.group = state.get("group", group) if state else group
-        for name, path in self.paths.items():
-            size = state["sizes"].get(name, 0) if state else 0
-            with open(path, "ab") as handle:
-                handle.truncate(size)
-        self.handles = {name: open(path, "a", encoding="utf-8") for name, path in self.paths.items()}
-
-    def _read(self) -> dict | None:
-        """The progress record, or None when there is none or the partial files do not match it."""
-        try:
-            state = json.loads(self.progress_path.read_text(encoding="utf-8"))
-            sizes = state["sizes"]
-            if not isinstance(state["items"], int) or any(
-                    (path.stat().st_size if path.exists() else 0) < sizes.get(name, 0)
-                    for name, path in self.paths.items()):
-                return None  # files shorter than recorded: start over rather than pad them
-            return state
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None
-
-    def commit(self, items: int, failed: int = 0) -> None:
-        """Make everything written so far durable and record that ``items`` inputs are done,
-        ``failed`` of them as error records."""
-        sizes = {}
-        for name, handle in self.handles.items():
-            handle.flush()
-            os.fsync(handle.fileno())
-            sizes[name] = handle.tell()
-        self.done = items
-        tmp = self.progress_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"items": items, "failed": failed, "group": self.group, "key": self.key,
-                                   "sizes": sizes}), encoding="utf-8")
-        os.replace(tmp, self.progress_path)
-
-    def close(self) -> None:
-        for handle in self.handles.values():
-            handle.close()
-
-    def discard(self) -> None:
-        self.close()
-        for path in [self.progress_path, *self.paths.values()]:
-            path.unlink(missing_ok=True)
-        try:
-            self.folder.rmdir()
-        except OSError:
-            pass
-
-
-def _groups(items: Iterator, size: int, start: int) -> Iterator[tuple[int, list]]:
-    """(index of first item, items) for consecutive groups, skipping the first ``start`` items."""
-    for _ in islice(items, start):
-        pass
-    index = start
-    while group := list(islice(items, size)):
-        yield index, group
-        index += len(group)
-
-
-def plan_partitions(paths) -> list[list[InputFile | InputError]]:
-    """The input files under ``paths``, in reading order, cut into partitions (see PARTITION_BYTES)."""
-    limit = _group_size("STANCEKIT_PARTITION_KB", PARTITION_BYTES >> 10) << 10
-    partitions, current, size = [], [], 0
-    for item in iter_inputs(paths):
-        weight = _file_size(item)
-        if current and (size + weight > limit or len(current) >= PARTITION_FILES):
-            partitions.append(current)
-            current, size = [], 0
-        current.append(item)
-        size += weight
-    if current:
-        partitions.append(current)
-    return partitions
-
-
-def partition_groups(partitions: list, size: int, start: int = 0, max_mb=None) -> Iterator[tuple[int, list]]:
-    """(index of first item, items) for groups of up to ``size`` items that never span two partitions,
-    skipping the first ``start`` items (those an interrupted run finished)."""
-    index = 0
-    for partition in partitions:
-        items = read_inputs(partition, max_mb=max_mb)
-        while group := list(islice(items, size)):
-            if index >= start:
-                yield index, group
-            index += len(group)
-
-
-def _file_size(item: InputFile | InputError) -> int:
-    try:
-        return item.path.stat().st_size if isinstance(item, InputFile) else 0
-    except OSError:
-        return 0
-
-
-def _group_size(variable: str, default: int) -> int:
-    """The group size for a new run: ``default``, or the environment variable when set (for tests)."""
-    raw = os.environ.get(variable)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise UsageError(f"{variable}={raw!r}: expected a whole number of at least 1")
-    return value
-
-
-def _model_key(classifier) -> str:
-    kind = type(classifier)
-    return f"{kind.__module__}.{kind.__qualname__}"
-
-
-# ------------------------------------------------------------------------------------------ classify
 def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out: Path | None = None,
                    resume: bool = False, max_mb: float | None = None,
                    on_error: Callable[[str], None] = lambda msg: None,
@@ -197,21 +40,21 @@ def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out
     """
     path = Path(path)
     if resume and out is None:
-        raise UsageError("--resume continues an interrupted run into its --out file; give --out")
+        raise UsageError(RESUME_NEEDS_OUT)
     text = _read_jsonl_input(path, max_mb, on_warning)
     lines = list(jsonl_lines(text))
     checkpoint = None
     if out is not None:
         stat = path.stat()
         key = {"input": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-               "model": _model_key(classifier)}
+               "model": model_key(classifier)}
         checkpoint = Checkpoint(_partial_dir(Path(out)), ["out.jsonl"], resume, key=key,
-                                group=_group_size("STANCEKIT_LINE_GROUP", LINE_GROUP))
+                                group=group_size("STANCEKIT_LINE_GROUP", LINE_GROUP))
     sink = checkpoint.handles["out.jsonl"] if checkpoint else None
     counts = Counts(skipped=checkpoint.done if checkpoint else 0,
                     failed_before=checkpoint.failed_before if checkpoint else 0)
-    group_size = checkpoint.group if checkpoint else _group_size("STANCEKIT_LINE_GROUP", LINE_GROUP)
-    for first, group in _groups(iter(lines), group_size, counts.skipped):
+    group_size = checkpoint.group if checkpoint else group_size("STANCEKIT_LINE_GROUP", LINE_GROUP)
+    for first, group in groups(iter(lines), group_size, counts.skipped):
         records, texts = _parse_lines(path, group, on_error)
         proba = predict_proba(classifier, texts)
         k = 0
@@ -288,7 +131,6 @@ def _partial_dir(out: Path) -> Path:
     return out.parent / f".{out.name}.partial"
 
 
-# ------------------------------------------------------------------------------------------- compare
 @dataclass
 class CompareResult:
     processed: int
@@ -307,9 +149,9 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = list(paths)
-    key = {"paths": [str(Path(p).resolve()) for p in paths], "model": _model_key(classifier)}
+    key = {"paths": [str(Path(p).resolve()) for p in paths], "model": model_key(classifier)}
     checkpoint = Checkpoint(Path(out) / ".partial", ["claims.jsonl", "docs.jsonl", "errors.jsonl"], resume,
-                            group=_group_size("STANCEKIT_DOC_GROUP", DOC_GROUP), key=key)
+                            group=group_size("STANCEKIT_DOC_GROUP", DOC_GROUP), key=key)
     counts = Counts(skipped=checkpoint.done, failed_before=checkpoint.failed_before)
     for first, group in partition_groups(plan_partitions(paths), checkpoint.group, checkpoint.done, max_mb):
         articles, errors = split_inputs(group, on_error, on_warning)
@@ -326,7 +168,7 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
     checkpoint.close()
     if checkpoint.done == 0:
         checkpoint.discard()
-        _remove_if_empty(Path(out))
+        remove_if_empty(Path(out))
         raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
     tables = _write_outputs(Path(out), checkpoint, seed)
     checkpoint.discard()
@@ -352,8 +194,6 @@ def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
 def _compact_claims(path: Path) -> pd.DataFrame:
     """Every claim without its text, gathered in typed arrays (strings as category codes) so the
     table costs a few bytes per claim however many articles were compared."""
-    import array
-
     strings = ("doc_id", "source", "speaker", "stance")
     numbers = {"seg_id": "l", "start": "l", "end": "l", "p_favor": "d", "p_against": "d", "p_none": "d"}
     codes = {name: array.array("l") for name in strings}
@@ -388,7 +228,8 @@ def _categorical(codes, categories: list) -> pd.Categorical:
     return pd.Categorical.from_codes(remap[index], categories=kept)
 
 
-def _remove_if_empty(folder: Path) -> None:
+def remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` if it is empty (a run that wrote nothing leaves nothing behind)."""
     try:
         folder.rmdir()
     except OSError:

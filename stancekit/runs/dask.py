@@ -1,7 +1,7 @@
 """``compare`` on a Dask cluster, for corpora beyond one machine, with the same outputs.
 
 The driver lists the input files and cuts them into the partitions the single-machine run uses
-(``batch.plan_partitions``). Each worker loads the model once, then reads, segments and
+(``runs.partitions.plan_partitions``). Each worker loads the model once, then reads, segments and
 classifies whole partitions in the same groups of documents, and writes each partition's claims
 to OUT/.partial-dask/ as Parquet. A partition's record appears only when all its files are
 written, so a task lost with its worker is simply run again, without duplicates, and ``resume``
@@ -27,16 +27,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .aggregate import build_tables, key_fields
-from .atomic import write_text_atomic
-from .batch import (DOC_GROUP, DRILL_DOWN_LIMIT, CompareResult, _group_size, _remove_if_empty, partition_groups,
-                    plan_partitions)
-from .classifiers import load_classifier
-from .errors import NO_ARTICLES, StancekitError, UsageError
-from .io import jsonl_lines, split_inputs
-from .outputs import error_record, jsonl_line, write_results
-from .pipeline import classify_articles
-from .schema import CLAIM_COLUMNS
+from ..aggregate import build_tables, key_fields
+from ..atomic import write_text_atomic
+from ..classifiers import load_classifier
+from ..errors import NO_ARTICLES, RESUME_OTHER_RUN, StancekitError, UsageError
+from ..io import jsonl_lines, split_inputs
+from ..outputs import DRILL_DOWN_LIMIT, error_record, jsonl_line, write_results
+from ..pipeline import classify_articles
+from ..schema import CLAIM_COLUMNS
+from .checkpoint import group_size
+from .local import CompareResult, remove_if_empty
+from .partitions import DOC_GROUP, partition_groups, plan_partitions
 
 #: Staging folder inside OUT for the partitions' files while a run is in progress.
 STAGING = ".partial-dask"
@@ -66,7 +67,7 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     out = Path(out)
     partitions = plan_partitions(paths)
-    group = _group_size("STANCEKIT_DOC_GROUP", DOC_GROUP)
+    group = group_size("STANCEKIT_DOC_GROUP", DOC_GROUP)
     key = {"paths": [str(Path(p).resolve()) for p in paths], "model": model or "default", "group": group,
            "partitions": len(partitions)}
     staging = _open_staging(out / STAGING, key, resume)
@@ -77,7 +78,7 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
         records = [{**done, **fresh}[index] for index in range(len(partitions))]
         if not any(r["processed"] or r["failed"] for r in records):
             shutil.rmtree(staging)
-            _remove_if_empty(out)
+            remove_if_empty(out)
             raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
         claim_files = [_file(staging, "claims", i, "parquet") for i, r in enumerate(records) if r["claims"]]
         tables = _write_outputs(out, staging, records, claim_files, seed)
@@ -234,8 +235,7 @@ def _open_staging(staging: Path, key: dict, resume: bool) -> Path:
     key_path = staging / "run.json"
     if resume and key_path.exists():
         if json.loads(key_path.read_text(encoding="utf-8")) != key:
-            raise UsageError(f"--resume: {staging} holds an interrupted run over other inputs or with another "
-                             "model; run again without --resume to start over")
+            raise UsageError(RESUME_OTHER_RUN.format(folder=staging))
         return staging
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
