@@ -16,6 +16,7 @@ import click
 
 from .errors import NO_ARTICLES, RESUME_NEEDS_OUT, InputError, StancekitError, UsageError
 from .atomic import AtomicWriter
+from .classifiers import load_classifier
 from .io import iter_articles, warning_lines
 from .outputs import error_record, jsonl_line
 
@@ -111,7 +112,7 @@ def classify(input_path: Path, model: str | None, out: Path | None, resume: bool
 
     if resume and out is None:
         raise UsageError(RESUME_NEEDS_OUT)
-    classifier = _load_model(model)
+    classifier = load_classifier(model)
     tally = _Tally()
     try:
         counts = classify_jsonl(input_path, classifier, out=out, resume=resume, max_mb=max_mb,
@@ -154,7 +155,7 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
     if engine == "dask":
         from .runs.dask import compare_on_dask
 
-        _load_model(model)  # a bad model fails here, in one line, before any cluster starts
+        load_classifier(model)  # a bad model fails here, in one line, before any cluster starts
         result = compare_on_dask(paths, model, out=out, workers=workers, scheduler=scheduler, resume=resume,
                                  max_mb=max_mb, progress=True, on_error=_echo_error, on_warning=_echo_warning)
     else:
@@ -162,7 +163,7 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
 
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")
-        result = compare_paths(paths, _load_model(model), out=out, resume=resume, max_mb=max_mb,
+        result = compare_paths(paths, load_classifier(model), out=out, resume=resume, max_mb=max_mb,
                                on_error=_echo_error, on_warning=_echo_warning)
     tally.add(result)
     if result.tables is not None:
@@ -198,7 +199,7 @@ def evaluate(name: str, data: str, folds: int | None, loso: bool, seed: int, pre
     Without --cv the classifier is used as it is; with --cv or --loso it is retrained in every fold,
     so no claim is scored by a model that saw its article.
     """
-    from .classifiers import load_classifier, make_trainable
+    from .classifiers import make_trainable
     from .data import load_named
     from .evaluate import cross_validate, write_evaluation
     from .evaluate import evaluate as run_evaluation
@@ -252,13 +253,6 @@ def train(config_path: Path, out: Path) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     run_training(TrainConfig.from_file(config_path), out)
     click.echo(f"saved model to {out}", err=True)
-
-
-def _load_model(name: str | None):
-    """The classifier named by --model (``load_classifier`` raises a ModelError saying what is wrong)."""
-    from .classifiers import load_classifier
-
-    return load_classifier(name)
 
 
 def _echo_error(message: str) -> None:

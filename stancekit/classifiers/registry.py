@@ -64,7 +64,7 @@ def load_model_folder(directory: str | os.PathLike, *, backend: str = "auto") ->
     try:
         kind = json.loads(config_path.read_text(encoding="utf-8")).get("classifier", "transformer")
     except ValueError:
-        raise ModelError(f"{config_path}: not valid JSON") from None
+        raise ModelError(errors.NOT_VALID_JSON.format(path=config_path)) from None
     if kind == "transformer":
         return TransformerClassifier.load(directory, backend=backend)
     loaders = {"tfidf": TfidfClassifier, "majority": MajorityClassifier, "similarity": EmbeddingSimilarityClassifier}

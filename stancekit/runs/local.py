@@ -16,8 +16,9 @@ import pandas as pd
 
 from ..aggregate import build_tables
 from ..classifiers.base import StanceClassifier
+from .. import errors
 from ..errors import NO_ARTICLES, RESUME_NEEDS_OUT, InputError, UsageError
-from ..io import JSONL_SUFFIXES, jsonl_lines, read_text, split_inputs
+from ..io import JSONL_SUFFIXES, jsonl_lines, read_jsonl_lines, read_text, split_inputs, text_problem
 from ..outputs import DRILL_DOWN_LIMIT, error_record, jsonl_line, rounded_probs, write_results
 from ..pipeline import classify_articles, predict_proba
 from ..schema import CLAIM_COLUMNS, LABELS
@@ -87,14 +88,15 @@ def _read_jsonl_input(path: Path, max_mb: float | None, on_warning) -> str:
     if path.is_dir():
         raise InputError(path, "is a folder; classify reads one .jsonl file")
     if not path.exists():
-        raise InputError(path, "no such file or folder")
+        raise InputError(path, errors.NO_SUCH_PATH)
     if path.suffix.lower() not in JSONL_SUFFIXES:
-        raise InputError(path, f"unknown file type {path.suffix or '(none)'!r}; classify reads a .jsonl file "
-                               "with one JSON object with a 'text' field per line")
+        raise InputError(path, errors.UNKNOWN_FILE_TYPE.format(
+            suffix=path.suffix or "(none)",
+            expected="classify reads a .jsonl file with one JSON object with a 'text' field per line"))
     try:
         text, warnings = read_text(path, max_mb=max_mb)
     except OSError as exc:
-        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from None
+        raise InputError(path, errors.CANNOT_READ.format(reason=exc.strerror or exc)) from None
     for note in warnings:
         on_warning(f"{path}: {note}")
     return text
@@ -103,27 +105,14 @@ def _read_jsonl_input(path: Path, max_mb: float | None, on_warning) -> str:
 def _parse_lines(path: Path, group: list[tuple[int, str]], on_error) -> tuple[list, list[str]]:
     """Records (dicts, or InputError for a line that cannot be used) and the texts to classify."""
     records, texts = [], []
-    for lineno, line in group:
-        try:
-            record = json.loads(line)
-            problem = None
-            if not isinstance(record, dict):
-                problem = f"expected a JSON object, got {type(record).__name__}"
-            elif "text" not in record:
-                problem = "record has no 'text' field"
-            elif not isinstance(record["text"], str):
-                problem = f"'text' must be a string, got {type(record['text']).__name__}"
-        except ValueError as exc:
-            problem = f"malformed JSON: {exc.msg} (column {exc.colno})"
-        except RecursionError:
-            problem = "malformed JSON: nested too deeply"
-        if problem:
-            err = InputError(path, problem, lineno)
-            on_error(str(err))
-            records.append(err)
+    for lineno, record in read_jsonl_lines(path, group):
+        if isinstance(record, dict) and (problem := text_problem(record)):
+            record = InputError(path, problem, lineno)
+        if isinstance(record, InputError):
+            on_error(str(record))
         else:
-            records.append(record)
             texts.append(record["text"])
+        records.append(record)
     return records, texts
 
 
