@@ -54,8 +54,8 @@ def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out
     sink = checkpoint.handles["out.jsonl"] if checkpoint else None
     counts = Counts(skipped=checkpoint.done if checkpoint else 0,
                     failed_before=checkpoint.failed_before if checkpoint else 0)
-    group_size = checkpoint.group if checkpoint else group_size("STANCEKIT_LINE_GROUP", LINE_GROUP)
-    for first, group in groups(iter(lines), group_size, counts.skipped):
+    size = checkpoint.group if checkpoint else group_size("STANCEKIT_LINE_GROUP", LINE_GROUP)
+    for first, group in groups(iter(lines), size, counts.skipped):
         records, texts = _parse_lines(path, group, on_error)
         proba = predict_proba(classifier, texts)
         k = 0
