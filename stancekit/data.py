@@ -12,13 +12,18 @@ from .errors import InputError
 from .io import jsonl_lines, read_jsonl_lines
 from .schema import LABELS
 
-REPO = Path(__file__).resolve().parents[1]
+_CHECKOUT = Path(__file__).resolve().parents[1]
+_PACKAGED = Path(__file__).resolve().parent / "_data"
+#: The folder holding the shipped ``models/`` and ``seeds/``: the package's own copy in an installed
+#: wheel (stancekit/_data), the repository checkout otherwise (an editable install reads them in place).
+REPO = _PACKAGED if (_PACKAGED / "models").is_dir() else _CHECKOUT
+MODELS_DIR = REPO / "models"
 SEEDS_DIR = REPO / "seeds"
 SEED_LABELS = SEEDS_DIR / "labels.jsonl"
 TRAINING_CORPUS = SEEDS_DIR / "train" / "corpus.jsonl"
 #: The real-text development set (78 articles) lives in the shared folder beside the repository;
 #: STANCEKIT_DEVSET points elsewhere.
-DEVSET_DIR = Path(os.environ.get("STANCEKIT_DEVSET", REPO.parent / "shared" / "devset"))
+DEVSET_DIR = Path(os.environ.get("STANCEKIT_DEVSET", _CHECKOUT.parent / "shared" / "devset"))
 #: Names ``load_named`` understands besides a path.
 NAMED_SETS = ("seeds", "devset")
 
