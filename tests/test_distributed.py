@@ -120,6 +120,7 @@ def test_two_local_workers_give_the_single_machine_outputs(corpus, tmp_path):
     assert not (tmp_path / "dask" / dask_run.STAGING).exists()
 
 
+@pytest.mark.slow  # the shipped model in two Dask workers (about a minute)
 def test_shipped_model_gives_the_same_claims_with_the_same_threads(corpus, tmp_path):
     """bf16 probabilities depend on the batch and the thread count: partitions fix the batches, and one
     thread per model, here and in each worker, fixes the rest."""
