@@ -11,7 +11,7 @@ _os.environ.setdefault("HF_HUB_OFFLINE", "1")
 _os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from .classifiers import load_classifier
-from .distributed import compare_on_dask
+from .runs.dask import compare_on_dask
 from .errors import InputError, ModelError, StancekitError
 from .evaluate import evaluate
 from .io import iter_articles, load_articles

@@ -7,21 +7,15 @@ is a percentile bootstrap that resamples whole articles when a group has two or 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .schema import LABELS
-
-#: Probability columns, in LABELS order.
-PROB_COLUMNS: tuple[str, ...] = tuple(f"p_{label}" for label in LABELS)
-
-#: Columns every ``claims`` frame must have.
-CLAIM_COLUMNS: tuple[str, ...] = (
-    "doc_id", "source", "seg_id", "start", "end", "text", "speaker", "stance", *PROB_COLUMNS,
-)
+from .pairwise import divergence_from, pairwise_from, ranking, shares_of
+from .schema import CLAIM_COLUMNS, LABELS, PROB_COLUMNS
 
 #: Columns of the aggregate part of every table below.
 STAT_COLUMNS: tuple[str, ...] = (
@@ -35,8 +29,90 @@ EVIDENCE_COLUMNS: tuple[str, ...] = (
     "source", "stance", "rank", "doc_id", "seg_id", "start", "end", "text", "speaker", "probability",
 )
 
+#: Keys of the dict build_tables returns (every table the result files show).
+TABLE_KEYS: tuple[str, ...] = (
+    "by_source", "by_source_weighted", "by_voice", "by_speaker", "pairwise", "divergence", "ranking",
+    "evidence",
+)
+
 _CHUNK = 1 << 22  # bootstrap index entries drawn at once (bounds memory for one huge article)
 _BLOCK = 1 << 16  # index entries gathered at once from the drawn ones
+
+#: summarise(group, position) -> result: one group of claims, with its place in sorted key order.
+Summarise = Callable[[pd.DataFrame, int], Any]
+
+
+class GroupBy(Protocol):
+    """How build_tables groups claims: PandasGroupBy on one machine, runs.dask.DaskGroupBy on a cluster."""
+
+    def add_columns(self, claims, derive: Callable[[pd.DataFrame], pd.DataFrame]):
+        """``claims`` with ``derive`` applied (to the whole frame, or to each partition)."""
+
+    def summarise(self, claims, keys: list[str], summarise: Summarise) -> list[tuple[Hashable, Any]]:
+        """[(key, summarise(group, position))] for every group of ``keys``, in sorted key order; each
+        group holds its key columns and its rows in input order."""
+
+    def count_articles(self, claims) -> int:
+        """The number of distinct doc_ids."""
+
+
+class PandasGroupBy:
+    """build_tables' group-by for a pandas DataFrame of claims."""
+
+    def add_columns(self, claims: pd.DataFrame, derive):
+        return derive(claims)
+
+    def summarise(self, claims: pd.DataFrame, keys: list[str], summarise: Summarise) -> list[tuple[Hashable, Any]]:
+        return [(key, summarise(group, position)) for key, position, group in _groups(claims, keys)]
+
+    def count_articles(self, claims: pd.DataFrame) -> int:
+        return int(claims["doc_id"].nunique())
+
+
+def build_tables(claims, *, group_by: GroupBy | None = None, n_boot: int = 2000, seed: int = 0,
+                 k: int = 3) -> dict[str, pd.DataFrame]:
+    """Every table the result files show (TABLE_KEYS), computed from ``claims`` with one seed.
+
+    ``group_by`` is how claims are grouped: PandasGroupBy (the default) for a pandas DataFrame,
+    ``stancekit.runs.dask.DaskGroupBy`` for a Dask DataFrame. Each group draws its bootstrap from the
+    generator of its position in sorted key order, so both give the same tables.
+    """
+    group_by = group_by or PandasGroupBy()
+    if isinstance(claims, pd.DataFrame):
+        _check(claims, n_boot)
+
+    def per_source(group, position):
+        net, boot = replicates(group, False, n_boot, group_generator(seed, position))
+        return {"plain": summary_from(group, False, boot),
+                "weighted": summarize(group, True, n_boot, group_generator(seed, position)),
+                "replicates": (net, boot), "evidence": evidence(group, k)}
+
+    def per_speaker(group, position):
+        return {"plain": summarize(group, False, n_boot, group_generator(seed, position)),
+                "sources": source_list(group["source"])}
+
+    def plain(group, position):
+        return summarize(group, False, n_boot, group_generator(seed, position))
+
+    sources = group_by.summarise(claims, ["source"], per_source)
+    voices = group_by.summarise(group_by.add_columns(claims, with_voice), ["source", "voice"], plain)
+    speakers = group_by.summarise(claims[~claims["speaker"].isna()], ["speaker"], per_speaker)
+    table = rows_table(["source"], [(key, r["plain"]) for key, r in sources], SOURCE_COLUMNS)
+    shares = shares_of(table)
+    found = [r["evidence"] for _, r in sources]
+    return {
+        "by_source": table,
+        "by_source_weighted": rows_table(["source"], [(key, r["weighted"]) for key, r in sources], SOURCE_COLUMNS),
+        "by_voice": rows_table(["source", "voice"], voices, VOICE_COLUMNS),
+        "by_speaker": speaker_table(
+            rows_table(["speaker"], [(key, r["plain"]) for key, r in speakers], ("speaker", "n_docs", *STAT_COLUMNS)),
+            [r["sources"] for _, r in speakers]),
+        "pairwise": pairwise_from({key: r["replicates"] for key, r in sources}, shares),
+        "divergence": divergence_from(shares),
+        "ranking": ranking(table),
+        "evidence": (pd.concat(found, ignore_index=True) if found
+                     else pd.DataFrame(columns=list(EVIDENCE_COLUMNS))),
+    }
 
 
 def by_source(claims: pd.DataFrame, *, weighted: bool = False, n_boot: int = 2000,
@@ -105,10 +181,23 @@ def source_bootstraps(claims: pd.DataFrame, *, weighted: bool = False, n_boot: i
                       seed: int = 0) -> dict[str, tuple[float, np.ndarray]]:
     """Per source: (net stance, its n_boot bootstrap replicates), drawn exactly as in by_source."""
     _check(claims, n_boot)
-    out = {}
-    for source, rng, group in _groups(claims, ["source"], seed):
-        out[source] = replicates(group, weighted, n_boot, rng)
-    return out
+    return {source: replicates(group, weighted, n_boot, group_generator(seed, position))
+            for source, position, group in _groups(claims, ["source"])}
+
+
+def pairwise(claims: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Every pair of sources (a < b by name): net(a) - net(b) with a 95% bootstrap interval, and JSD."""
+    return pairwise_from(source_bootstraps(claims, n_boot=n_boot, seed=seed), _shares(claims))
+
+
+def divergence_matrix(claims: pd.DataFrame) -> pd.DataFrame:
+    """Square source x source matrix of Jensen-Shannon divergence between stance distributions."""
+    return divergence_from(_shares(claims))
+
+
+def _shares(claims: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per source: the shares of favor/against/none claims (as in by_source)."""
+    return shares_of(by_source(claims, n_boot=1))
 
 
 def replicates(group: pd.DataFrame, weighted: bool, n_boot: int,
@@ -121,11 +210,15 @@ def replicates(group: pd.DataFrame, weighted: bool, n_boot: int,
 def _table(claims: pd.DataFrame, keys: list[str], columns: tuple[str, ...], *,
            weighted: bool = False, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Aggregate ``claims`` per group of ``keys`` into rows with ``columns``, groups in sorted order."""
-    rows = []
     claims = claims[[*keys, "doc_id", "stance", *PROB_COLUMNS]]  # what summarize reads: grouping copies less
-    for key, rng, group in _groups(claims, keys, seed):
-        rows.append({**key_fields(keys, key), **summarize(group, weighted, n_boot, rng)})
-    return pd.DataFrame(rows, columns=list(columns))
+    results = PandasGroupBy().summarise(
+        claims, keys, lambda group, position: summarize(group, weighted, n_boot, group_generator(seed, position)))
+    return rows_table(keys, results, columns)
+
+
+def rows_table(keys: list[str], results: list[tuple[Hashable, dict]], columns) -> pd.DataFrame:
+    """A table with ``columns`` from [(group key, {column: value})], one row per group."""
+    return pd.DataFrame([{**key_fields(keys, key), **row} for key, row in results], columns=list(columns))
 
 
 def key_fields(keys: list[str], key: Hashable) -> dict:
@@ -135,16 +228,15 @@ def key_fields(keys: list[str], key: Hashable) -> dict:
 
 def group_generator(seed: int, position: int) -> np.random.Generator:
     """The bootstrap generator of the group at ``position`` in sorted key order: each group draws
-    independently of the others, so groups can be aggregated anywhere (see distributed.py)."""
+    independently of the others, so groups can be aggregated anywhere (see runs/dask.py)."""
     return np.random.default_rng([seed, position])
 
 
-def _groups(claims: pd.DataFrame, keys: list[str],
-            seed: int) -> Iterator[tuple[Hashable, np.random.Generator, pd.DataFrame]]:
-    """Groups in sorted key order, each with its own generator seeded by (seed, position)."""
+def _groups(claims: pd.DataFrame, keys: list[str]) -> Iterator[tuple[Hashable, int, pd.DataFrame]]:
+    """(key, position, group) for the groups of ``keys`` in sorted key order."""
     grouped = claims.groupby(keys if len(keys) > 1 else keys[0], sort=True, dropna=True)
-    for i, (key, group) in enumerate(grouped):
-        yield key, group_generator(seed, i), group
+    for position, (key, group) in enumerate(grouped):
+        yield key, position, group
 
 
 def summarize(group: pd.DataFrame, weighted: bool, n_boot: int, rng: np.random.Generator) -> dict:

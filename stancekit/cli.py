@@ -14,9 +14,11 @@ from pathlib import Path
 
 import click
 
-from .errors import NO_ARTICLES, InputError, ModelError, StancekitError, UsageError
-from .io import iter_articles
-from .outputs import AtomicWriter, error_record, warning_lines
+from .errors import NO_ARTICLES, RESUME_NEEDS_OUT, InputError, StancekitError, UsageError
+from .atomic import AtomicWriter
+from .classifiers import load_classifier
+from .io import iter_articles, warning_lines
+from .outputs import error_record, jsonl_line
 
 
 class _Command(click.Group):
@@ -83,8 +85,7 @@ def segment(paths: tuple[Path, ...], out: Path | None, claims_only: bool, max_mb
             for seg in split(item.text):
                 if claims_only and not seg.is_claim:
                     continue
-                record = {"doc_id": item.doc_id, "source": item.source, **seg.to_dict()}
-                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sink.write(jsonl_line({"doc_id": item.doc_id, "source": item.source, **seg.to_dict()}))
             tally.processed += 1
         _require_documents(tally, paths)
     tally.finish()
@@ -107,11 +108,11 @@ def classify(input_path: Path, model: str | None, out: Path | None, resume: bool
     read becomes an error record ({"path", "line", "error"}), so output lines match the
     non-blank input lines.
     """
-    from .batch import classify_jsonl
+    from .runs.local import classify_jsonl
 
     if resume and out is None:
-        raise UsageError("--resume continues an interrupted run into its --out file; give --out")
-    classifier = _load_model(model)
+        raise UsageError(RESUME_NEEDS_OUT)
+    classifier = load_classifier(model)
     tally = _Tally()
     try:
         counts = classify_jsonl(input_path, classifier, out=out, resume=resume, max_mb=max_mb,
@@ -152,17 +153,17 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
 
     tally = _Tally()
     if engine == "dask":
-        from .distributed import compare_on_dask
+        from .runs.dask import compare_on_dask
 
-        _load_model(model)  # a bad model fails here, in one line, before any cluster starts
+        load_classifier(model)  # a bad model fails here, in one line, before any cluster starts
         result = compare_on_dask(paths, model, out=out, workers=workers, scheduler=scheduler, resume=resume,
                                  max_mb=max_mb, progress=True, on_error=_echo_error, on_warning=_echo_warning)
     else:
-        from .batch import compare_paths
+        from .runs.local import compare_paths
 
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")
-        result = compare_paths(paths, _load_model(model), out=out, resume=resume, max_mb=max_mb,
+        result = compare_paths(paths, load_classifier(model), out=out, resume=resume, max_mb=max_mb,
                                on_error=_echo_error, on_warning=_echo_warning)
     tally.add(result)
     if result.tables is not None:
@@ -198,7 +199,7 @@ def evaluate(name: str, data: str, folds: int | None, loso: bool, seed: int, pre
     Without --cv the classifier is used as it is; with --cv or --loso it is retrained in every fold,
     so no claim is scored by a model that saw its article.
     """
-    from .classifiers import load_classifier, make_trainable
+    from .classifiers import make_trainable
     from .data import load_named
     from .evaluate import cross_validate, write_evaluation
     from .evaluate import evaluate as run_evaluation
@@ -254,13 +255,6 @@ def train(config_path: Path, out: Path) -> None:
     click.echo(f"saved model to {out}", err=True)
 
 
-def _load_model(name: str | None):
-    """The classifier named by --model (``load_classifier`` raises a ModelError saying what is wrong)."""
-    from .classifiers import load_classifier
-
-    return load_classifier(name)
-
-
 def _echo_error(message: str) -> None:
     click.echo(f"error: {message}", err=True)
 
@@ -295,7 +289,7 @@ class _Tally:
             self.failed += 1
             _echo_error(str(item))
             if sink is not None:
-                sink.write(json.dumps(error_record(item), ensure_ascii=False) + "\n")
+                sink.write(jsonl_line(error_record(item)))
             return True
         for line in warning_lines(item):
             _echo_warning(line)

@@ -7,33 +7,38 @@ import json
 import os
 from pathlib import Path
 
+from . import errors
 from .errors import InputError
+from .io import jsonl_lines, read_jsonl_lines
 from .schema import LABELS
 
-REPO = Path(__file__).resolve().parents[1]
+_CHECKOUT = Path(__file__).resolve().parents[1]
+_PACKAGED = Path(__file__).resolve().parent / "_data"
+#: The folder holding the shipped ``models/`` and ``seeds/``: the package's own copy in an installed
+#: wheel (stancekit/_data), the repository checkout otherwise (an editable install reads them in place).
+REPO = _PACKAGED if (_PACKAGED / "models").is_dir() else _CHECKOUT
+MODELS_DIR = REPO / "models"
 SEEDS_DIR = REPO / "seeds"
 SEED_LABELS = SEEDS_DIR / "labels.jsonl"
 TRAINING_CORPUS = SEEDS_DIR / "train" / "corpus.jsonl"
 #: The real-text development set (78 articles) lives in the shared folder beside the repository;
 #: STANCEKIT_DEVSET points elsewhere.
-DEVSET_DIR = Path(os.environ.get("STANCEKIT_DEVSET", REPO.parent / "shared" / "devset"))
+DEVSET_DIR = Path(os.environ.get("STANCEKIT_DEVSET", _CHECKOUT.parent / "shared" / "devset"))
 #: Names ``load_named`` understands besides a path.
 NAMED_SETS = ("seeds", "devset")
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    """Records of a JSON Lines file; a bad line raises InputError naming the file and line."""
+    """Records of a JSON Lines file (lines end at "\\n" only); a line that is not a JSON object raises
+    InputError naming the file and line."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "no such file")
+        raise InputError(path, errors.NO_SUCH_PATH)
     records = []
-    # split on newlines only: str.splitlines() would also cut at U+2028 inside JSON strings
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except ValueError as exc:
-                raise InputError(path, f"malformed JSON: {exc}", lineno) from None
+    for _, record in read_jsonl_lines(path, jsonl_lines(path.read_text(encoding="utf-8"))):
+        if isinstance(record, InputError):
+            raise record
+        records.append(record)
     return records
 
 

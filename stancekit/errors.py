@@ -24,8 +24,27 @@ class UsageError(StancekitError):
     """A command-line or API argument that does not make sense."""
 
 
-# Messages shown to users, kept here so each is written once.
+# Messages shown to users, kept here so each is written once. Fill them with str.format; an
+# InputError adds the file (and line) in front of its problem.
+
+# Models
 UNKNOWN_MODEL = "unknown model {name!r}: use {names}, a model folder, a .skops file, or module:attr"
 NOT_A_MODEL_FOLDER = "{path}: not a model folder (no {config}); use a folder saved by 'stancekit train'"
 BAD_MODULE_ATTR = "bad classifier {spec!r}: expected module:attr, for example mypackage.models:MyClassifier"
+NOT_VALID_JSON = "{path}: not valid JSON"
+
+# Inputs
 NO_ARTICLES = "no articles found in {paths}: expected .txt, .html, .htm or .jsonl files"
+NO_SUCH_PATH = "no such file or folder"
+CANNOT_READ = "cannot read file: {reason}"
+UNKNOWN_FILE_TYPE = "unknown file type {suffix!r}; {expected}"
+MALFORMED_JSON = "malformed JSON: {reason} (column {column})"
+NESTED_TOO_DEEPLY = "malformed JSON: nested too deeply"
+NOT_AN_OBJECT = "expected a JSON object, got {kind}"
+NO_TEXT_FIELD = "record has no 'text' field"
+TEXT_NOT_A_STRING = "'text' must be a string, got {kind}"
+
+# Runs
+RESUME_NEEDS_OUT = "--resume continues an interrupted run into its --out file; give --out"
+RESUME_OTHER_RUN = ("--resume: {folder} holds an interrupted run over other inputs or with another model; "
+                    "run again without --resume to start over")

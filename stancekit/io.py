@@ -11,10 +11,11 @@ import glob
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from . import errors
 from .errors import InputError
 from .schema import Article
 
@@ -61,10 +62,10 @@ def iter_inputs(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> Itera
         elif path.is_dir():
             yield from _iter_folder(path)
         elif not path.exists():
-            yield InputError(path, "no such file or folder")
+            yield InputError(path, errors.NO_SUCH_PATH)
         elif path.suffix.lower() not in KNOWN_SUFFIXES:
-            yield InputError(path, f"unknown file type {path.suffix or '(none)'!r}; "
-                                   "expected .txt, .html, .htm or .jsonl")
+            yield InputError(path, errors.UNKNOWN_FILE_TYPE.format(suffix=path.suffix or "(none)",
+                                                                   expected="expected .txt, .html, .htm or .jsonl"))
         else:
             yield InputFile(path, {})
 
@@ -89,6 +90,29 @@ def load_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
             raise item
         articles.append(item)
     return articles
+
+
+def split_inputs(items: Iterable[Article | InputError], on_error: Callable[[str], None] = lambda msg: None,
+                 on_warning: Callable[[str], None] = lambda msg: None) -> tuple[list[Article], list[InputError]]:
+    """(articles, input errors) of what ``read_inputs`` yielded, telling ``on_error`` about each error
+    and ``on_warning`` about each article's warnings (see warning_lines)."""
+    articles, errors = [], []
+    for item in items:
+        if isinstance(item, InputError):
+            on_error(str(item))
+            errors.append(item)
+        else:
+            for line in warning_lines(item):
+                on_warning(line)
+            articles.append(item)
+    return articles, errors
+
+
+def warning_lines(article: Article) -> list[str]:
+    """The article's warnings as ``path: note`` lines (``path:line: note`` for a JSONL record)."""
+    line = article.meta.get("line")
+    where = f"{article.path}:{line}" if line is not None else str(article.path)
+    return [f"{where}: {note}" for note in article.meta.get("warnings", [])]
 
 
 def read_text(path: str | os.PathLike, *, max_mb: float | None = None) -> tuple[str, list[str]]:
@@ -159,7 +183,7 @@ def _iter_manifest(manifest: Path) -> Iterator[InputFile | InputError]:
         yield InputError(manifest, "unreadable corpus manifest: nested too deeply")
         return
     except OSError as exc:
-        yield InputError(manifest, f"cannot read file: {exc.strerror or exc}")
+        yield InputError(manifest, errors.CANNOT_READ.format(reason=exc.strerror or exc))
         return
     for i, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or "file" not in entry:
@@ -179,10 +203,10 @@ def _iter_file(path: Path, limit: float, meta: dict) -> Iterator[Article | Input
         yield err
         return
     except FileNotFoundError:
-        yield InputError(path, "no such file or folder")
+        yield InputError(path, errors.NO_SUCH_PATH)
         return
     except OSError as exc:
-        yield InputError(path, f"cannot read file: {exc.strerror or exc}")
+        yield InputError(path, errors.CANNOT_READ.format(reason=exc.strerror or exc))
         return
     if suffix in JSONL_SUFFIXES:
         yield from _iter_jsonl(path, text, warnings)
@@ -208,29 +232,51 @@ def jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
             yield lineno, line
 
 
-def _iter_jsonl(path: Path, text: str, warnings: list[str]) -> Iterator[Article | InputError]:
-    for lineno, line in jsonl_lines(text):
+def read_jsonl_lines(path: str | os.PathLike, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, dict | InputError]]:
+    """(line number, record) for numbered JSON Lines lines (see jsonl_lines), where the record is the
+    line's JSON object, or an InputError naming ``path:line`` when the line is not one.
+
+    The one JSONL parser: articles (read_inputs), claims to classify (``classify``) and labeled data
+    (``data.read_jsonl``) are all read through it.
+
+    >>> [(n, type(r).__name__) for n, r in read_jsonl_lines("x.jsonl", jsonl_lines('{"text": "a"}\\n[1]'))]
+    [(1, 'dict'), (2, 'InputError')]
+    """
+    for lineno, line in lines:
         try:
             record = json.loads(line)
         except ValueError as exc:
-            yield InputError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", lineno)
+            yield lineno, InputError(path, errors.MALFORMED_JSON.format(reason=exc.msg, column=exc.colno), lineno)
             continue
         except RecursionError:
-            yield InputError(path, "malformed JSON: nested too deeply", lineno)
+            yield lineno, InputError(path, errors.NESTED_TOO_DEEPLY, lineno)
             continue
         if not isinstance(record, dict):
-            yield InputError(path, f"expected a JSON object, got {type(record).__name__}", lineno)
-            continue
-        body = record.get("text")
-        if "text" not in record:
-            yield InputError(path, "record has no 'text' field", lineno)
-        elif not isinstance(body, str):
-            yield InputError(path, f"'text' must be a string, got {type(body).__name__}", lineno)
-        elif not body.strip():
+            yield lineno, InputError(path, errors.NOT_AN_OBJECT.format(kind=type(record).__name__), lineno)
+        else:
+            yield lineno, record
+
+
+def text_problem(record: dict) -> str | None:
+    """What makes a record's ``text`` field unusable (missing, not a string), or None when it is usable."""
+    if "text" not in record:
+        return errors.NO_TEXT_FIELD
+    if not isinstance(record["text"], str):
+        return errors.TEXT_NOT_A_STRING.format(kind=type(record["text"]).__name__)
+    return None
+
+
+def _iter_jsonl(path: Path, text: str, warnings: list[str]) -> Iterator[Article | InputError]:
+    for lineno, record in read_jsonl_lines(path, jsonl_lines(text)):
+        if isinstance(record, InputError):
+            yield record
+        elif problem := text_problem(record):
+            yield InputError(path, problem, lineno)
+        elif not record["text"].strip():
             yield InputError(path, "'text' is empty", lineno)
         else:
             meta = {"doc_id": f"{path.stem}:{lineno}", "source": path.stem, **record}
-            yield _make_article(path, body, warnings, meta, lineno)
+            yield _make_article(path, record["text"], warnings, meta, lineno)
             warnings = []  # a note about the whole file (its encoding) goes with its first article only
 
 

@@ -1,72 +1,101 @@
-"""Writing results safely: atomic files (temporary file, then rename) and error records."""
+"""The result files of a comparison: sources.csv, claims.jsonl, report.html and errors.jsonl.
+
+``write_results`` is the one writer behind ``Analysis.write``, ``compare`` and ``compare --engine
+dask``. Claims stream through it once: each becomes a claims.jsonl line, and the texts of the
+evidence claims are picked up as they pass, so a run never holds every claim's text in memory.
+Every file is written atomically, with floats at fixed precision, so reruns give the same bytes.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import sys
-import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import InputError
+import pandas as pd
+
+from .aggregate import TABLE_KEYS
+from .atomic import AtomicWriter, write_text_atomic  # write_text_atomic is also imported from here
+from .errors import InputError, UsageError
+from .report import none_if_missing, render_html
+from .schema import LABELS
+
+#: Articles shown in the report's drill-down by ``compare``; every claim is still in claims.jsonl.
+DRILL_DOWN_LIMIT = 200
+
+#: The result files by name, as write_results returns them.
+RESULT_FILES = {"sources": "sources.csv", "claims": "claims.jsonl", "report": "report.html",
+                "errors": "errors.jsonl"}
 
 
-class AtomicWriter:
-    """A text sink that appears at ``path`` only when complete; ``None`` writes to stdout.
+def write_results(out_dir: str | os.PathLike, tables: dict | None, claims: Iterable[dict], documents: list[dict],
+                  *, n_articles: int, errors: Iterable[dict] | None = None) -> dict[str, Path]:
+    """Write the result files into ``out_dir``; return their paths by name (see RESULT_FILES).
 
-    The text goes to a temporary file in the same folder, which is flushed to disk, given the
-    permissions a newly created file gets (``0o666`` less the umask; ``mkstemp`` makes it ``0o600``)
-    and renamed over ``path``. If the block raises, the temporary file is removed and ``path``
-    is left as it was.
+    ``claims`` are claim rows (CLAIM_COLUMNS keys) in input order, read once; ``tables`` come from
+    ``aggregate.build_tables`` (their evidence texts may be empty: they are filled in from
+    ``claims``, in ``tables`` too); ``documents`` are the articles shown in the report's drill-down.
+    Without ``tables`` (no claims) only errors.jsonl is written; without ``errors``, no errors.jsonl.
     """
-
-    def __init__(self, path: str | os.PathLike | None, *, append_from: str | os.PathLike | None = None):
-        self.path = Path(path) if path is not None else None
-        self._append_from = append_from
-        self._handle = None
-        self._tmp = None
-
-    def __enter__(self):
-        if self.path is None:
-            return sys.stdout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        if self._append_from is not None:
-            self._handle.write(Path(self._append_from).read_text(encoding="utf-8"))
-        return self._handle
-
-    def __exit__(self, exc_type, exc, tb):
-        if self._handle is None:
-            return False
-        handle, self._handle = self._handle, None
-        try:
-            if exc_type is None:
-                handle.flush()
-                os.fsync(handle.fileno())
-                os.chmod(self._tmp, 0o666 & ~_umask())
-                handle.close()
-                os.replace(self._tmp, self.path)
-                return False
-        except BaseException:
-            handle.close()
-            Path(self._tmp).unlink(missing_ok=True)
-            raise
-        handle.close()
-        Path(self._tmp).unlink(missing_ok=True)
-        return False
+    out, paths = Path(out_dir), {}
+    if tables is not None:
+        missing = [key for key in TABLE_KEYS if key not in tables]
+        if missing:
+            raise UsageError(f"tables is missing {missing}; expected keys {list(TABLE_KEYS)} "
+                             "(build_tables(claims) makes them all).")
+        evidence = tables["evidence"]
+        wanted = {(row.doc_id, int(row.seg_id)) for row in evidence.itertuples(index=False)}
+        texts, n_claims = {}, 0
+        paths["claims"] = out / RESULT_FILES["claims"]
+        with AtomicWriter(paths["claims"]) as sink:
+            for row in claims:
+                sink.write(claim_line(row))
+                n_claims += 1
+                if (key := (row["doc_id"], int(row["seg_id"]))) in wanted:
+                    texts[key] = row["text"]
+        tables["evidence"] = evidence.assign(text=[texts.get((row.doc_id, int(row.seg_id)), row.text)
+                                                   for row in evidence.itertuples(index=False)])
+        paths["sources"] = out / RESULT_FILES["sources"]
+        write_text_atomic(paths["sources"], sources_csv(tables["by_source"]))
+        paths["report"] = out / RESULT_FILES["report"]
+        write_text_atomic(paths["report"], render_html(documents, tables, n_articles=n_articles, n_claims=n_claims))
+    if errors is not None:
+        paths["errors"] = out / RESULT_FILES["errors"]
+        with AtomicWriter(paths["errors"]) as sink:
+            for record in errors:
+                sink.write(jsonl_line(record))
+    return paths
 
 
-def _umask() -> int:
-    """The process umask (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def sources_csv(by_source_table: pd.DataFrame) -> str:
+    """The by_source table as CSV text with floats fixed to 4 decimals (stable bytes across runs)."""
+    return _tidy(by_source_table).to_csv(index=False, float_format="%.4f", lineterminator="\n")
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    with AtomicWriter(path) as handle:
-        handle.write(text)
+def claim_line(row: dict) -> str:
+    """The claims.jsonl line of one claim row (CLAIM_COLUMNS keys)."""
+    record = {
+        "doc_id": row["doc_id"], "source": row["source"], "seg_id": int(row["seg_id"]),
+        "start": int(row["start"]), "end": int(row["end"]), "text": row["text"],
+        "speaker": none_if_missing(row["speaker"]), "stance": row["stance"],
+        "probs": rounded_probs(row[f"p_{label}"] for label in LABELS),
+    }
+    return jsonl_line(record)
+
+
+def rounded_probs(probs) -> dict[str, float]:
+    """{label: probability} rounded to 4 decimals, as the output files show probabilities.
+
+    >>> rounded_probs([0.123456, 0.5, 0.376544])
+    {'favor': 0.1235, 'against': 0.5, 'none': 0.3765}
+    """
+    return {label: round(float(p), 4) + 0.0 for label, p in zip(LABELS, probs)}
+
+
+def jsonl_line(record: dict) -> str:
+    """One JSON Lines line: the record as JSON (non-ASCII kept as is) and a newline."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def error_record(err: InputError) -> dict:
@@ -77,8 +106,7 @@ def error_record(err: InputError) -> dict:
     return record
 
 
-def warning_lines(article) -> list[str]:
-    """The article's warnings as ``path: note`` lines (``path:line: note`` for a JSONL record)."""
-    line = article.meta.get("line")
-    where = f"{article.path}:{line}" if line is not None else str(article.path)
-    return [f"{where}: {note}" for note in article.meta.get("warnings", [])]
+def _tidy(table: pd.DataFrame) -> pd.DataFrame:
+    """Floats rounded to 4 decimals with negative zero removed, so printed values are stable."""
+    floats = table.select_dtypes("float").columns
+    return table.assign(**{c: table[c].round(4) + 0.0 for c in floats})

@@ -1,35 +1,23 @@
-"""Results for people and programs: a terminal table, sources.csv, claims.jsonl and one offline report.html.
+"""Results for people: the terminal tables and one offline report.html, rendered from tables already built.
 
-Every file is written atomically and is byte-identical across runs on the same input: floats are
-formatted to fixed precision and matplotlib's SVG output is made deterministic (fixed hash salt,
-no date). report.html is self-contained: inline CSS and SVG, no scripts, no network.
+Nothing here aggregates (``aggregate.build_tables`` makes the tables) or writes files
+(``outputs.write_results`` does). The HTML is byte-identical across runs on the same tables:
+floats are formatted to fixed precision and matplotlib's SVG output is made deterministic (fixed
+hash salt, no date). report.html is self-contained: inline CSS and SVG, no scripts, no network.
 """
 
 from __future__ import annotations
 
 import html
 import io
-import json
 import math
-import os
 import re
 import textwrap
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 
-from .aggregate import by_source, by_speaker, by_voice, evidence, source_bootstraps
-from .compare import divergence_from, pairwise_from, ranking, shares_of
-from .errors import UsageError
-from .outputs import write_text_atomic
 from .schema import LABELS, TARGET
-
-#: Keys of the ``tables`` dict that write_outputs needs.
-TABLE_KEYS: tuple[str, ...] = (
-    "by_source", "by_source_weighted", "by_voice", "by_speaker", "pairwise", "divergence", "ranking",
-    "evidence",
-)
 
 #: One color per label, used by the charts and the drill-down highlights.
 COLORS: dict[str, str] = {"favor": "#2b8cbe", "against": "#d7301f", "none": "#bdbdbd"}
@@ -37,22 +25,6 @@ COLORS: dict[str, str] = {"favor": "#2b8cbe", "against": "#d7301f", "none": "#bd
 _TOP_SPEAKERS = 15
 _MAX_HEATMAP = 30     # sources drawn in the divergence heat map (all are in the pairwise table)
 _MAX_ANNOTATED = 12   # heat maps larger than this are drawn without per-cell numbers
-
-
-def build_tables(claims: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0, k: int = 3) -> dict:
-    """Every table write_outputs expects, computed from ``claims`` with one seed."""
-    table = by_source(claims, n_boot=n_boot, seed=seed)
-    shares = shares_of(table)
-    return {
-        "by_source": table,
-        "by_source_weighted": by_source(claims, weighted=True, n_boot=n_boot, seed=seed),
-        "by_voice": by_voice(claims, n_boot=n_boot, seed=seed),
-        "by_speaker": by_speaker(claims, n_boot=n_boot, seed=seed),
-        "pairwise": pairwise_from(source_bootstraps(claims, n_boot=n_boot, seed=seed), shares),
-        "divergence": divergence_from(shares),
-        "ranking": ranking(table),
-        "evidence": evidence(claims, k=k),
-    }
 
 
 def print_table(by_source_table: pd.DataFrame, console=None) -> None:
@@ -98,53 +70,16 @@ def print_evaluation(evaluation, console=None) -> None:
     console.print(confusion)
 
 
-def write_outputs(out_dir: str | os.PathLike, claims: pd.DataFrame, articles: list[dict], *,
-                  tables: dict) -> dict[str, Path]:
-    """Write sources.csv, claims.jsonl and report.html into ``out_dir``; return their paths by name."""
-    missing = [key for key in TABLE_KEYS if key not in tables]
-    if missing:
-        raise UsageError(f"tables is missing {missing}; expected keys {list(TABLE_KEYS)} "
-                         "(build_tables(claims) makes them all).")
-    out = Path(out_dir)
-    paths = {"sources": out / "sources.csv", "claims": out / "claims.jsonl", "report": out / "report.html"}
-    write_text_atomic(paths["sources"], sources_csv(tables["by_source"]))
-    write_text_atomic(paths["claims"], claims_jsonl(claims))
-    write_text_atomic(paths["report"], render_html(articles, tables, n_articles=claims["doc_id"].nunique(),
-                                                         n_claims=len(claims)))
-    return paths
-
-
-def sources_csv(by_source_table: pd.DataFrame) -> str:
-    """The by_source table as CSV text with floats fixed to 4 decimals (stable bytes across runs)."""
-    return _tidy(by_source_table).to_csv(index=False, float_format="%.4f", lineterminator="\n")
-
-
-def claims_jsonl(claims: pd.DataFrame) -> str:
-    """One JSON line per claim, in the frame's (input) order, probabilities rounded to 4 decimals."""
-    return "".join(claim_line(row._asdict()) for row in claims.itertuples(index=False))
-
-
-def claim_line(row: dict) -> str:
-    """The claims.jsonl line of one claim row (CLAIM_COLUMNS keys)."""
-    record = {
-        "doc_id": row["doc_id"], "source": row["source"], "seg_id": int(row["seg_id"]),
-        "start": int(row["start"]), "end": int(row["end"]), "text": row["text"],
-        "speaker": _none_if_missing(row["speaker"]), "stance": row["stance"],
-        "probs": {label: _round4(row[f"p_{label}"]) for label in LABELS},
-    }
-    return json.dumps(record, ensure_ascii=False) + "\n"
-
-
 def render_html(articles: list[dict], tables: dict, *, n_articles: int, n_claims: int) -> str:
     """The whole report as one self-contained HTML document (``articles`` for the drill-down,
     ``n_articles`` and ``n_claims`` for the header: those with claims, and all claims)."""
-    anchors, table, soft = _anchors(articles), tables["by_source"], tables["by_source_weighted"]
+    anchors, table, weighted = _anchors(articles), tables["by_source"], tables["by_source_weighted"]
     body = "\n".join([
         _header(table, n_articles, n_claims),
-        _section("overview", "Side by side", _sources_table(table, soft)),
+        _section("overview", "Side by side", _sources_table(table, weighted)),
         _section("shares", "Stance shares", _chart("chart-shares", _shares_svg(table))),
         _section("net", "Net stance",
-                 _chart("chart-net", _net_svg(table, soft)) + _ranking_line(tables["ranking"])),
+                 _chart("chart-net", _net_svg(table, weighted)) + _ranking_line(tables["ranking"])),
         _section("divergence", "How different are the sources?",
                  _chart("chart-divergence", _divergence_svg(tables["divergence"]))
                  + _pairwise_table(tables["pairwise"])),
@@ -193,11 +128,11 @@ _CAPTIONS = {
 
 def _sources_table(table: pd.DataFrame, weighted: pd.DataFrame) -> str:
     """The side-by-side table, one row per source (with the probability-weighted net stance too)."""
-    soft = dict(zip(weighted["source"], weighted["net_stance"]))
+    weighted_net = dict(zip(weighted["source"], weighted["net_stance"]))
     head = _row(["Source", "Docs", "Claims", "Favor", "Against", "None", "Net stance [95% CI]",
                  "Weighted net", "Confidence"], cell="th")
     rows = [_row([row.source, row.n_docs, row.n_claims, _pct(row.favor), _pct(row.against), _pct(row.none),
-                  _net(row.net_stance, row.ci_low, row.ci_high), _signed(soft.get(row.source)),
+                  _net(row.net_stance, row.ci_low, row.ci_high), _signed(weighted_net.get(row.source)),
                   f"{row.mean_confidence:.2f}"], attrs=f' data-source="{_e(row.source)}"')
             for row in table.itertuples(index=False)]
     note = ("Shares count each claim's predicted stance; weighted net uses the mean probabilities instead, "
@@ -267,7 +202,7 @@ def _evidence(table: pd.DataFrame, anchors: dict[str, str]) -> str:
 
 def _evidence_item(row, anchors: dict[str, str]) -> str:
     """One evidence claim: its text, probability, speaker and location (a link into the drill-down)."""
-    speaker = _none_if_missing(row.speaker)
+    speaker = none_if_missing(row.speaker)
     who = f" · {_e(speaker)}" if speaker else ""
     where = _e(f"{row.doc_id} [{int(row.start)}:{int(row.end)}]")
     target = anchors.get(row.doc_id)
@@ -317,7 +252,7 @@ def _marked_text(article: dict, anchor: str) -> str:
 def _claim_span(seg: dict, text: str, span_id: str) -> str:
     """A claim in a span classed by its stance, whose title shows the probabilities on hover."""
     probs = " · ".join(f"{label} {float(seg.get(f'p_{label}') or 0.0):.2f}" for label in LABELS)
-    speaker = _none_if_missing(seg.get("speaker")) or "author"
+    speaker = none_if_missing(seg.get("speaker")) or "author"
     title = _e(f"{probs} — speaker: {speaker}")
     return f'<span id="{span_id}" class="claim {seg["stance"]}" title="{title}">{_e(text)}</span>'
 
@@ -357,8 +292,8 @@ def _net_svg(table: pd.DataFrame, weighted: pd.DataFrame) -> str:
     ax.axvline(0, color="#555555", linewidth=1)
     dots = ax.errorbar(net, names, xerr=errors, fmt="o", color="#333333", ecolor="#888888", capsize=3,
                        label="net stance (95% CI)")
-    soft = dict(zip(weighted["source"], weighted["net_stance"]))
-    (diamonds,) = ax.plot([soft.get(n, float("nan")) for n in names], names, "D", markerfacecolor="none",
+    weighted_net = dict(zip(weighted["source"], weighted["net_stance"]))
+    (diamonds,) = ax.plot([weighted_net.get(n, float("nan")) for n in names], names, "D", markerfacecolor="none",
                           markeredgecolor="#2b8cbe", label="probability-weighted")
     ax.set_xlim(-1.05, 1.05)
     ax.set_xlabel("← against          net stance          in favor →")
@@ -459,12 +394,6 @@ def _anchors(articles: list[dict]) -> dict[str, str]:
     return {doc_id: f"doc-{i}" for i, doc_id in enumerate(sorted({a["doc_id"] for a in articles}))}
 
 
-def _tidy(table: pd.DataFrame) -> pd.DataFrame:
-    """Floats rounded to 4 decimals with negative zero removed, so printed values are stable."""
-    floats = table.select_dtypes("float").columns
-    return table.assign(**{c: table[c].round(4) + 0.0 for c in floats})
-
-
 def _pct(value: float) -> str:
     return f"{value:.0%}"
 
@@ -479,11 +408,7 @@ def _net(value: float, low: float, high: float) -> str:
     return f"{_signed(value)} [{_signed(low)}, {_signed(high)}]"
 
 
-def _round4(value) -> float:
-    return round(float(value), 4) + 0.0
-
-
-def _none_if_missing(value):
+def none_if_missing(value):
     """None for a missing value (None, NaN or pandas NA), else the value itself."""
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 

@@ -1,7 +1,9 @@
-"""Shared fixtures: the repo's seed folder, and a guard that fails any network connection."""
+"""Shared fixtures: the repo's seed folder, the shipped and the tiny models (built once per session, a
+copy per test), and a guard that fails any network connection."""
 
 from __future__ import annotations
 
+import copy
 import socket
 from pathlib import Path
 
@@ -63,3 +65,17 @@ def tiny_base(tmp_path_factory) -> Path:
     torch.manual_seed(0)  # the same tiny model every run
     BertForSequenceClassification(config).save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def shipped_model_once():
+    """The shipped classifier, loaded once per session; tests take a copy through ``shipped_model``."""
+    from stancekit.classifiers import load_classifier
+
+    return load_classifier()
+
+
+@pytest.fixture
+def shipped_model(shipped_model_once):
+    """A copy of the shipped classifier of this test's own, so no test sees another's changes."""
+    return copy.deepcopy(shipped_model_once)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from stancekit.aggregate import SOURCE_COLUMNS, by_source, by_speaker, by_voice, evidence
-from stancekit.compare import divergence_matrix, jensen_shannon, pairwise, ranking
+from stancekit.aggregate import (SOURCE_COLUMNS, by_source, by_speaker, by_voice, divergence_matrix, evidence,
+                                 pairwise)
+from stancekit.pairwise import jensen_shannon, ranking
 from stancekit.errors import UsageError
 from stancekit.schema import LABELS
 
@@ -114,13 +114,11 @@ def test_interval_resamples_articles_when_a_source_has_several():
 
 
 def test_interval_covers_the_true_net_stance_about_95_percent_of_the_time():
-    start = time.perf_counter()
     for n_docs, n_claims, seed in ((10, 12, 1), (1, 80, 2)):  # article resampling, then claim resampling
         claims, truth = simulate(200, n_docs, n_claims, seed)
         table = by_source(claims, n_boot=1000, seed=seed)
         covered = (table["ci_low"] <= truth) & (truth <= table["ci_high"])
         assert 0.88 <= covered.mean() <= 0.99, (n_docs, covered.mean())
-    assert time.perf_counter() - start < 5.0
 
 
 def test_jensen_shannon_is_0_for_identical_and_1_for_disjoint_distributions():
@@ -179,12 +177,12 @@ def test_same_seed_gives_identical_tables():
     assert not by_source(claims, seed=7)[["ci_low", "ci_high"]].equals(other[["ci_low", "ci_high"]])
 
 
-def test_ten_thousand_claims_aggregate_in_well_under_a_second():
+def test_ten_thousand_claims_aggregate_including_one_huge_article():
+    """Speed is measured in benchmarks/speed.py; here only that the worst case (one article) works."""
     claims, _ = simulate(20, 25, 20, seed=4)
-    start = time.perf_counter()
-    by_source(claims)
-    by_source(claims.assign(source="one", doc_id="one"), weighted=True)  # worst case: one huge article
-    assert time.perf_counter() - start < 1.0
+    assert len(by_source(claims)) == 20
+    huge = by_source(claims.assign(source="one", doc_id="one"), weighted=True)
+    assert huge["n_claims"].tolist() == [len(claims)]
 
 
 def test_bad_input_names_what_was_expected(hand_made):

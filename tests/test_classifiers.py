@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -194,9 +195,8 @@ UNAMBIGUOUS = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("label", LABELS)
-def test_shipped_model_gets_unambiguous_seed_claims_right(label):
-    clf = _shipped()
-    assert clf.predict(UNAMBIGUOUS[label]) == [label] * 3
+def test_shipped_model_gets_unambiguous_seed_claims_right(label, shipped_model):
+    assert shipped_model.predict(UNAMBIGUOUS[label]) == [label] * 3
 
 
 @pytest.mark.slow
@@ -208,13 +208,31 @@ def test_shipped_model_has_its_card_and_calibration():
     assert (DEFAULT_MODEL / "README.md").is_file()
 
 
-def _shipped():
-    global _SHIPPED
-    try:
-        return _SHIPPED
-    except NameError:
-        _SHIPPED = load_classifier()
-        return _SHIPPED
+# Every classifier that make_trainable builds, made small: (factory given the tiny base model).
+TRAINABLE = {
+    "majority": lambda base: MajorityClassifier(),
+    "similarity": lambda base: EmbeddingSimilarityClassifier(),
+    "tfidf": lambda base: TfidfClassifier(),
+    "transformer": lambda base: TransformerClassifier(base=base, epochs=1, calibration_fraction=0.0,
+                                                      backend="fp32", progress=False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRAINABLE))
+def test_every_trainable_classifier_follows_the_protocol(name, tiny_base):
+    from stancekit.classifiers import make_trainable
+
+    assert type(make_trainable(name)) is type(TRAINABLE[name](tiny_base))
+    clf = TRAINABLE[name](tiny_base)
+    # nothing learned or loaded in __init__: only settings (plain values), no fitted model objects
+    plain = (type(None), bool, int, float, str, tuple, list, dict, os.PathLike)
+    loaded = {key: type(value).__name__ for key, value in vars(clf).items() if not isinstance(value, plain)}
+    assert loaded == {}, f"{name} builds model objects in __init__"
+    assert clf.fit(TEXTS * 2, GOLD * 2) is clf
+    assert sorted(clf.labels) == sorted(LABELS)
+    proba = np.asarray(clf.predict_proba(TEXTS))
+    assert proba.shape == (len(TEXTS), len(LABELS)) and np.allclose(proba.sum(axis=1), 1)
+    assert clf.predict(TEXTS) == [clf.labels[i] for i in proba.argmax(axis=1)]  # columns follow clf.labels
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean"])

@@ -553,7 +553,7 @@ def test_resume_with_damaged_partial_files_starts_over(tmp_path):
 
 
 def test_compare_crashed_midway_resumes_and_remembers_earlier_failures(tmp_path, monkeypatch):
-    import stancekit.batch
+    import stancekit.runs.local
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -563,7 +563,7 @@ def test_compare_crashed_midway_resumes_and_remembers_earlier_failures(tmp_path,
     monkeypatch.setenv("STANCEKIT_DOC_GROUP", "2")
     assert invoke("compare", corpus, "--out", tmp_path / "ref", "--model", FAKE).exit_code == 2
 
-    real, calls = stancekit.batch.classify_articles, []
+    real, calls = stancekit.runs.local.classify_articles, []
 
     def crash_on_third_group(articles, classifier, **kwargs):
         calls.append(len(articles))
@@ -571,7 +571,7 @@ def test_compare_crashed_midway_resumes_and_remembers_earlier_failures(tmp_path,
             raise RuntimeError("power cut")
         return real(articles, classifier, **kwargs)
 
-    monkeypatch.setattr(stancekit.batch, "classify_articles", crash_on_third_group)
+    monkeypatch.setattr(stancekit.runs.local, "classify_articles", crash_on_third_group)
     out = tmp_path / "out"
     crashed = invoke("compare", corpus, "--out", out, "--model", FAKE)
     assert stderr_lines(crashed) == [f"error: {corpus / 'd1.txt'}: file is empty",
@@ -580,7 +580,7 @@ def test_compare_crashed_midway_resumes_and_remembers_earlier_failures(tmp_path,
     assert crashed.exit_code == 1
     assert json.loads((out / ".partial" / "progress.json").read_text())["items"] == 4
 
-    monkeypatch.setattr(stancekit.batch, "classify_articles", real)
+    monkeypatch.setattr(stancekit.runs.local, "classify_articles", real)
     resumed = invoke("compare", corpus, "--out", out, "--model", FAKE, "--resume")
     lines = stderr_lines(resumed)
     assert lines[-2:] == ["warning: 1 of the 4 documents finished before --resume could not be read; their error "

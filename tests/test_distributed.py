@@ -13,9 +13,10 @@ import pytest
 
 pytest.importorskip("dask.distributed", reason="the Dask engine is an optional extra: stancekit[dask]")
 
-import stancekit.distributed as distributed
+import stancekit.runs.dask as dask_run
 from stancekit import compare_on_dask, load_articles, segment
-from stancekit.batch import compare_paths, plan_partitions
+from stancekit.runs.local import compare_paths
+from stancekit.runs.partitions import plan_partitions
 from stancekit.classifiers import load_classifier
 
 from .conftest import SEEDS
@@ -99,7 +100,7 @@ def test_cli_engine_arguments_are_checked_before_any_work(tmp_path, args, messag
 def test_without_dask_installed_the_engine_says_what_to_install(tmp_path, monkeypatch):
     from stancekit import StancekitError
 
-    monkeypatch.setattr(distributed.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(dask_run.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(StancekitError, match=r"^--engine dask needs Dask: pip install 'stancekit\[dask\]'$"):
         compare_on_dask([SEEDS], KEYWORDS, out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -116,9 +117,10 @@ def test_two_local_workers_give_the_single_machine_outputs(corpus, tmp_path):
     claims = [json.loads(line) for line in (tmp_path / "dask" / "claims.jsonl").open(encoding="utf-8")]
     assert len({(c["doc_id"], c["seg_id"]) for c in claims}) == len(claims) > 1000
     assert (result.processed, result.failed) == (300, 2)
-    assert not (tmp_path / "dask" / distributed.STAGING).exists()
+    assert not (tmp_path / "dask" / dask_run.STAGING).exists()
 
 
+@pytest.mark.slow  # the shipped model in two Dask workers (about a minute)
 def test_shipped_model_gives_the_same_claims_with_the_same_threads(corpus, tmp_path):
     """bf16 probabilities depend on the batch and the thread count: partitions fix the batches, and one
     thread per model, here and in each worker, fixes the rest."""
@@ -157,7 +159,7 @@ def test_a_partition_that_always_kills_its_worker_is_named(corpus, tmp_path):
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             pytest.raises(StancekitError, match=r"partition \d+ \(from .*shard-\d+\.jsonl\) killed its Dask worker"):
         compare_on_dask([corpus], "tests.fake_classifier:DiesClassifier", out=tmp_path / "dask", workers=1)
-    assert (tmp_path / "dask" / distributed.STAGING / "run.json").exists()  # kept for --resume
+    assert (tmp_path / "dask" / dask_run.STAGING / "run.json").exists()  # kept for --resume
 
 
 def test_resume_skips_finished_partitions(corpus, tmp_path, monkeypatch):
@@ -171,7 +173,7 @@ def test_resume_skips_finished_partitions(corpus, tmp_path, monkeypatch):
         raise KeyboardInterrupt  # the driver is stopped once every partition is done
 
     with monkeypatch.context() as patch:
-        patch.setattr(distributed, "_write_outputs", stop)
+        patch.setattr(dask_run, "_write_outputs", stop)
         with pytest.raises(KeyboardInterrupt):
             compare_on_dask([corpus], model, out=tmp_path / "dask", workers=2)
     first = calls.read_text().count("\n")

@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 from stancekit.errors import UsageError
-from stancekit.report import TABLE_KEYS, build_tables, print_table, write_outputs
+from stancekit.aggregate import TABLE_KEYS, build_tables
+from stancekit.outputs import write_results
+from stancekit.report import print_table
 
 SOURCES = ("Daily Planet & Co", "Gazette <Nord>")
 CHART_IDS = ("chart-shares", "chart-net", "chart-divergence")
@@ -63,7 +65,9 @@ def make_analysis() -> tuple[pd.DataFrame, list[dict]]:
 def write_report(out_dir: Path) -> dict[str, Path]:
     """The full pipeline from constructed claims to files, with a small bootstrap."""
     claims, articles = make_analysis()
-    return write_outputs(out_dir, claims, articles, tables=build_tables(claims, n_boot=300, seed=0))
+    rows = claims.to_dict("records")
+    return write_results(out_dir, build_tables(claims, n_boot=300, seed=0), rows, articles,
+                         n_articles=claims["doc_id"].nunique())
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +75,7 @@ def report(tmp_path_factory) -> dict[str, Path]:
     return write_report(tmp_path_factory.mktemp("report"))
 
 
-def test_write_outputs_produces_the_three_files(report):
+def test_write_results_produces_the_three_files(report):
     assert sorted(p.name for p in report.values()) == ["claims.jsonl", "report.html", "sources.csv"]
     sources = pd.read_csv(report["sources"])
     assert list(sources["source"]) == sorted(SOURCES)
@@ -122,10 +126,11 @@ def test_a_fresh_process_with_another_hash_seed_writes_the_same_bytes(tmp_path, 
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), name
 
 
-def test_write_outputs_names_missing_tables(tmp_path):
+def test_write_results_names_missing_tables(tmp_path):
     claims, articles = make_analysis()
     with pytest.raises(UsageError, match="pairwise"):
-        write_outputs(tmp_path, claims, articles, tables={k: None for k in TABLE_KEYS if k != "pairwise"})
+        write_results(tmp_path, {k: None for k in TABLE_KEYS if k != "pairwise"}, claims.to_dict("records"), articles,
+                      n_articles=2)
 
 
 def test_print_table_shows_every_source():

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 from .. import errors
+from ..data import MODELS_DIR, load_training
 from ..errors import ModelError
 from .base import StanceClassifier, check_classifier
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_MODEL = MODELS_DIR / "stance-minilm"
 TFIDF_MODEL = MODELS_DIR / "tfidf"
 NAMES = ("transformer", "tfidf", "similarity", "majority")
@@ -34,8 +34,6 @@ def load_classifier(name: str | os.PathLike | None = None, *, backend: str = "au
     if name == "tfidf":
         return load_model_folder(TFIDF_MODEL)
     if name in ("similarity", "majority"):
-        from ..data import load_training
-
         corpus = load_training()
         return make_trainable(name).fit(corpus["text"], corpus["stance"])
     path = Path(name)
@@ -64,7 +62,7 @@ def load_model_folder(directory: str | os.PathLike, *, backend: str = "auto") ->
     try:
         kind = json.loads(config_path.read_text(encoding="utf-8")).get("classifier", "transformer")
     except ValueError:
-        raise ModelError(f"{config_path}: not valid JSON") from None
+        raise ModelError(errors.NOT_VALID_JSON.format(path=config_path)) from None
     if kind == "transformer":
         return TransformerClassifier.load(directory, backend=backend)
     loaders = {"tfidf": TfidfClassifier, "majority": MajorityClassifier, "similarity": EmbeddingSimilarityClassifier}

@@ -1,4 +1,8 @@
-"""Source against source: differences in net stance with intervals, and Jensen-Shannon divergence."""
+"""Source against source: differences in net stance with intervals, Jensen-Shannon divergence, ranking.
+
+These work on per-source results (bootstrap replicates, label shares, a by_source table);
+``aggregate.pairwise`` and ``aggregate.divergence_matrix`` compute them from a claims frame.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from .aggregate import by_source, source_bootstraps
 from .errors import UsageError
 from .schema import LABELS
 
@@ -22,11 +25,6 @@ def jensen_shannon(p, q) -> float:
     return float(min(1.0, max(0.0, value)))
 
 
-def pairwise(claims: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Every pair of sources (a < b by name): net(a) - net(b) with a 95% bootstrap interval, and JSD."""
-    return pairwise_from(source_bootstraps(claims, n_boot=n_boot, seed=seed), _shares(claims))
-
-
 def pairwise_from(boots: dict[str, tuple[float, np.ndarray]], shares: dict[str, np.ndarray]) -> pd.DataFrame:
     """The pairwise table from each source's (net stance, bootstrap replicates) and label shares."""
     rows = []
@@ -37,11 +35,6 @@ def pairwise_from(boots: dict[str, tuple[float, np.ndarray]], shares: dict[str, 
                      "ci_low": float(low), "ci_high": float(high),
                      "jsd": jensen_shannon(shares[a], shares[b])})
     return pd.DataFrame(rows, columns=list(PAIRWISE_COLUMNS))
-
-
-def divergence_matrix(claims: pd.DataFrame) -> pd.DataFrame:
-    """Square source x source matrix of Jensen-Shannon divergence between stance distributions."""
-    return divergence_from(_shares(claims))
 
 
 def divergence_from(shares: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -61,11 +54,6 @@ def ranking(by_source_table: pd.DataFrame) -> pd.DataFrame:
     ordered = ordered.reset_index(drop=True)
     ordered.insert(0, "rank", np.arange(1, len(ordered) + 1))
     return ordered
-
-
-def _shares(claims: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per source: the shares of favor/against/none claims (as in by_source)."""
-    return shares_of(by_source(claims, n_boot=1))
 
 
 def shares_of(by_source_table: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -1,7 +1,7 @@
 """``compare`` on a Dask cluster, for corpora beyond one machine, with the same outputs.
 
 The driver lists the input files and cuts them into the partitions the single-machine run uses
-(``batch.plan_partitions``). Each worker loads the model once, then reads, segments and
+(``runs.partitions.plan_partitions``). Each worker loads the model once, then reads, segments and
 classifies whole partitions in the same groups of documents, and writes each partition's claims
 to OUT/.partial-dask/ as Parquet. A partition's record appears only when all its files are
 written, so a task lost with its worker is simply run again, without duplicates, and ``resume``
@@ -27,13 +27,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import aggregate
-from .batch import (DOC_GROUP, DRILL_DOWN_LIMIT, CompareResult, _group_size, _remove_if_empty, partition_groups,
-                    plan_partitions, sort_out, write_result_files)
-from .compare import divergence_from, pairwise_from, ranking, shares_of
-from .errors import NO_ARTICLES, StancekitError, UsageError
-from .outputs import error_record, write_text_atomic
-from .pipeline import CLAIM_COLUMNS, classify_articles
+from ..aggregate import build_tables, key_fields
+from ..atomic import write_text_atomic
+from ..classifiers import load_classifier
+from ..errors import NO_ARTICLES, RESUME_OTHER_RUN, StancekitError, UsageError
+from ..io import jsonl_lines, split_inputs
+from ..outputs import DRILL_DOWN_LIMIT, error_record, jsonl_line, write_results
+from ..pipeline import classify_articles
+from ..schema import CLAIM_COLUMNS
+from .checkpoint import group_size
+from .local import CompareResult, remove_if_empty
+from .partitions import DOC_GROUP, partition_groups, plan_partitions
 
 #: Staging folder inside OUT for the partitions' files while a run is in progress.
 STAGING = ".partial-dask"
@@ -63,7 +67,7 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     out = Path(out)
     partitions = plan_partitions(paths)
-    group = _group_size("STANCEKIT_DOC_GROUP", DOC_GROUP)
+    group = group_size("STANCEKIT_DOC_GROUP", DOC_GROUP)
     key = {"paths": [str(Path(p).resolve()) for p in paths], "model": model or "default", "group": group,
            "partitions": len(partitions)}
     staging = _open_staging(out / STAGING, key, resume)
@@ -74,12 +78,10 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
         records = [{**done, **fresh}[index] for index in range(len(partitions))]
         if not any(r["processed"] or r["failed"] for r in records):
             shutil.rmtree(staging)
-            _remove_if_empty(out)
+            remove_if_empty(out)
             raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
         claim_files = [_file(staging, "claims", i, "parquet") for i, r in enumerate(records) if r["claims"]]
-        tables = _write_outputs(out, staging, records, claim_files, seed) if claim_files else None
-    errors = "".join(_file(staging, "errors", i, "jsonl").read_text(encoding="utf-8") for i in range(len(records)))
-    write_text_atomic(out / "errors.jsonl", errors)
+        tables = _write_outputs(out, staging, records, claim_files, seed)
     shutil.rmtree(staging)
     return CompareResult(
         processed=sum(r["processed"] for r in fresh.values()), failed=sum(r["failed"] for r in fresh.values()),
@@ -123,9 +125,9 @@ def run_partition(index: int, partition: list, staging: Path, model: str | None,
     classifier = _worker_model(model, threads)
     rows, documents, errors, messages, processed = [], [], [], [], 0
     for _, items in partition_groups([partition], group, 0, max_mb):
-        articles, failed = sort_out(items, lambda msg: messages.append(("error", msg)),
-                                    lambda msg: messages.append(("warning", msg)))
-        errors += [json.dumps(error_record(err), ensure_ascii=False) + "\n" for err in failed]
+        articles, failed = split_inputs(items, lambda msg: messages.append(("error", msg)),
+                                        lambda msg: messages.append(("warning", msg)))
+        errors += [jsonl_line(error_record(err)) for err in failed]
         claim_rows, docs = classify_articles(articles, classifier)
         rows += claim_rows
         documents += docs[:DRILL_DOWN_LIMIT - len(documents)]
@@ -137,8 +139,7 @@ def run_partition(index: int, partition: list, staging: Path, model: str | None,
         tmp = _file(staging, "claims", index, f"parquet.{os.getpid()}.tmp")  # unique if a task runs twice
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, _file(staging, "claims", index, "parquet"))
-    write_text_atomic(_file(staging, "docs", index, "jsonl"),
-                      "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents))
+    write_text_atomic(_file(staging, "docs", index, "jsonl"), "".join(jsonl_line(d) for d in documents))
     write_text_atomic(_file(staging, "errors", index, "jsonl"), "".join(errors))
     record = {"index": index, "processed": processed, "failed": len(errors), "claims": len(rows),
               "messages": messages}
@@ -150,8 +151,6 @@ def _worker_model(model: str | None, threads: int | None):
     """The classifier for ``model`` in this worker process, loaded on first use."""
     import torch
 
-    from .classifiers import load_classifier
-
     if threads:
         torch.set_num_threads(threads)
     name = model or "default"
@@ -161,92 +160,58 @@ def _worker_model(model: str | None, threads: int | None):
 
 
 # --------------------------------------------------------------------------------------- aggregation
-def engine_tables(claims, *, n_boot: int = 2000, seed: int = 0, k: int = 3) -> dict:
-    """``report.build_tables`` computed with Dask's group-by over a Dask DataFrame of claims.
+class DaskGroupBy:
+    """build_tables' group-by for a Dask DataFrame of claims with an ``order`` column (each claim's
+    position in the single-machine run): groups are summarised on the workers, each with its rows in
+    that order and its position in sorted key order, exactly as aggregate.PandasGroupBy sees them."""
 
-    ``claims`` has the claim columns (texts may be empty) and ``order``, the position of each
-    claim in the single-machine run, which fixes the order of articles inside every bootstrap.
-    """
-    def generator(position: int) -> np.random.Generator:
-        return aggregate.group_generator(seed, position)
+    def add_columns(self, claims, derive):
+        return claims.map_partitions(derive)
 
-    def per_source(group, position):
-        replicates = aggregate.replicates(group, False, n_boot, generator(position))
-        return {"plain": aggregate.summary_from(group, False, replicates[1]),
-                "weighted": aggregate.summarize(group, True, n_boot, generator(position)),
-                "replicates": replicates, "evidence": aggregate.evidence(group, k)}
+    def summarise(self, claims, keys: list[str], summarise) -> list[tuple[Hashable, object]]:
+        found = claims[keys].dropna().drop_duplicates().compute()
+        ordered = sorted(found.itertuples(index=False, name=None))
+        if len(keys) == 1:
+            ordered = [key for (key,) in ordered]
+        position = {key: i for i, key in enumerate(ordered)}
 
-    def per_speaker(group, position):
-        return {"plain": aggregate.summarize(group, False, n_boot, generator(position)),
-                "sources": aggregate.source_list(group["source"])}
+        def run(group: pd.DataFrame) -> _GroupResult:
+            key = group.name
+            group = group.assign(**key_fields(keys, key))  # pandas leaves the keys out of the group
+            return _GroupResult(summarise(group.sort_values("order", kind="mergesort"), position[key]))
 
-    sources = _per_group(claims, ["source"], per_source)
-    voices = _per_group(claims.map_partitions(aggregate.with_voice), ["source", "voice"],
-                        lambda group, position: aggregate.summarize(group, False, n_boot, generator(position)))
-    speakers = _per_group(claims[~claims["speaker"].isna()], ["speaker"], per_speaker)
-    by_source = _rows(["source"], [(key, r["plain"]) for key, r in sources], aggregate.SOURCE_COLUMNS)
-    shares = shares_of(by_source)
-    evidence = [r["evidence"] for _, r in sources]
-    return {
-        "by_source": by_source,
-        "by_source_weighted": _rows(["source"], [(key, r["weighted"]) for key, r in sources],
-                                    aggregate.SOURCE_COLUMNS),
-        "by_voice": _rows(["source", "voice"], voices, aggregate.VOICE_COLUMNS),
-        "by_speaker": aggregate.speaker_table(
-            _rows(["speaker"], [(key, r["plain"]) for key, r in speakers],
-                  ("speaker", "n_docs", *aggregate.STAT_COLUMNS)), [r["sources"] for _, r in speakers]),
-        "pairwise": pairwise_from({key: r["replicates"] for key, r in sources}, shares),
-        "divergence": divergence_from(shares),
-        "ranking": ranking(by_source),
-        "evidence": (pd.concat(evidence, ignore_index=True) if evidence
-                     else pd.DataFrame(columns=list(aggregate.EVIDENCE_COLUMNS))),
-    }
+        results = claims.groupby(keys if len(keys) > 1 else keys[0], dropna=True).apply(
+            run, meta=("result", "object")).compute()
+        return [(key, results[key].value) for key in ordered]
+
+    def count_articles(self, claims) -> int:
+        return int(claims["doc_id"].nunique().compute())
 
 
-class _Box:
+class _GroupResult:
     """Carries one group's result through Dask's group-by untouched (pandas would unpack a dict)."""
 
     def __init__(self, value):
         self.value = value
 
 
-def _per_group(claims, keys: list[str], summarise: Callable) -> list[tuple[Hashable, object]]:
-    """[(key, summarise(group, position))] for every group of ``keys``, in sorted key order.
-
-    Groups are summarised on the workers; ``position`` is the group's place in sorted order and
-    its rows come in single-machine order, exactly as aggregate.py sees them.
-    """
-    found = claims[keys].dropna().drop_duplicates().compute()
-    ordered = sorted(found.itertuples(index=False, name=None))
-    if len(keys) == 1:
-        ordered = [key for (key,) in ordered]
-    position = {key: i for i, key in enumerate(ordered)}
-
-    def run(group: pd.DataFrame) -> _Box:
-        key = group.name
-        group = group.assign(**aggregate.key_fields(keys, key))  # pandas leaves the keys out of the group
-        return _Box(summarise(group.sort_values("order", kind="mergesort"), position[key]))
-
-    results = claims.groupby(keys if len(keys) > 1 else keys[0], dropna=True).apply(
-        run, meta=("result", "object")).compute()
-    return [(key, results[key].value) for key in ordered]
-
-
-def _rows(keys: list[str], results: list[tuple[Hashable, dict]], columns) -> pd.DataFrame:
-    return pd.DataFrame([{**aggregate.key_fields(keys, key), **row} for key, row in results],
-                        columns=list(columns))
-
-
 # --------------------------------------------------------------------------------------------- files
-def _write_outputs(out: Path, staging: Path, records: list[dict], claim_files: list[Path], seed: int) -> dict:
-    """sources.csv, claims.jsonl and report.html, as compare writes them."""
-    import dask.dataframe as dd
+def _write_outputs(out: Path, staging: Path, records: list[dict], claim_files: list[Path], seed: int) -> dict | None:
+    """The result files, from the partitions' claims, documents and errors."""
+    tables, n_articles = None, 0
+    if claim_files:
+        import dask.dataframe as dd
 
-    claims = dd.read_parquet([str(f) for f in claim_files], columns=_COMPACT).assign(text="")
-    tables = engine_tables(claims, seed=seed)
-    n_articles = int(claims["doc_id"].nunique().compute())
+        claims = dd.read_parquet([str(f) for f in claim_files], columns=_COMPACT).assign(text="")
+        group_by = DaskGroupBy()
+        tables = build_tables(claims, group_by=group_by, seed=seed)
+        n_articles = group_by.count_articles(claims)
     rows = (row for path in claim_files for row in pd.read_parquet(path).to_dict("records"))
-    return write_result_files(out, tables, rows, list(_first_documents(staging, len(records))), n_articles)
+    errors = (json.loads(line) for i in range(len(records))
+              for _, line in jsonl_lines(_file(staging, "errors", i, "jsonl").read_text(encoding="utf-8")))
+    write_results(out, tables, rows, list(_first_documents(staging, len(records))), n_articles=n_articles,
+                  errors=errors)
+    return tables
 
 
 def _first_documents(staging: Path, n_partitions: int) -> Iterator[dict]:
@@ -270,8 +235,7 @@ def _open_staging(staging: Path, key: dict, resume: bool) -> Path:
     key_path = staging / "run.json"
     if resume and key_path.exists():
         if json.loads(key_path.read_text(encoding="utf-8")) != key:
-            raise UsageError(f"--resume: {staging} holds an interrupted run over other inputs or with another "
-                             "model; run again without --resume to start over")
+            raise UsageError(RESUME_OTHER_RUN.format(folder=staging))
         return staging
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

@@ -1,0 +1,225 @@
+"""The single-machine commands over many inputs: ``classify`` (a JSONL file of claims) and ``compare``
+(articles to result files), streaming in fixed groups with checkpoints and ``--resume``."""
+
+from __future__ import annotations
+
+import array
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..aggregate import build_tables
+from ..classifiers.base import StanceClassifier
+from .. import errors
+from ..errors import NO_ARTICLES, RESUME_NEEDS_OUT, InputError, UsageError
+from ..io import JSONL_SUFFIXES, jsonl_lines, read_jsonl_lines, read_text, split_inputs, text_problem
+from ..outputs import DRILL_DOWN_LIMIT, error_record, jsonl_line, rounded_probs, write_results
+from ..pipeline import classify_articles, predict_proba
+from ..schema import CLAIM_COLUMNS, LABELS
+from .checkpoint import Checkpoint, Counts, group_size, model_key
+from .partitions import DOC_GROUP, groups, partition_groups, plan_partitions
+
+#: Claims (JSONL lines) per checkpointed group in ``classify``; STANCEKIT_LINE_GROUP overrides it.
+LINE_GROUP = 512
+
+
+def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out: Path | None = None,
+                   resume: bool = False, max_mb: float | None = None,
+                   on_error: Callable[[str], None] = lambda msg: None,
+                   on_warning: Callable[[str], None] = lambda msg: None) -> Counts:
+    """Classify every ``text`` of a JSONL file, one output line per non-blank input line.
+
+    A line that cannot be used becomes an error record in the output and a message to
+    ``on_error``. With ``out``, work is checkpointed and ``resume`` continues an interrupted run.
+    Raises InputError when the file itself cannot be read.
+    """
+    path = Path(path)
+    if resume and out is None:
+        raise UsageError(RESUME_NEEDS_OUT)
+    text = _read_jsonl_input(path, max_mb, on_warning)
+    lines = list(jsonl_lines(text))
+    checkpoint = None
+    if out is not None:
+        stat = path.stat()
+        key = {"input": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+               "model": model_key(classifier)}
+        checkpoint = Checkpoint(_partial_dir(Path(out)), ["out.jsonl"], resume, key=key,
+                                group=group_size("STANCEKIT_LINE_GROUP", LINE_GROUP))
+    sink = checkpoint.handles["out.jsonl"] if checkpoint else None
+    counts = Counts(skipped=checkpoint.done if checkpoint else 0,
+                    failed_before=checkpoint.failed_before if checkpoint else 0)
+    size = checkpoint.group if checkpoint else group_size("STANCEKIT_LINE_GROUP", LINE_GROUP)
+    for first, group in groups(iter(lines), size, counts.skipped):
+        records, texts = _parse_lines(path, group, on_error)
+        proba = predict_proba(classifier, texts)
+        k = 0
+        chunk = []
+        for record in records:
+            if isinstance(record, InputError):
+                counts.failed += 1
+                record = error_record(record)
+            else:
+                p = proba[k]
+                k += 1
+                record["stance"] = LABELS[int(p.argmax())]
+                record["probs"] = rounded_probs(p)
+                counts.processed += 1
+            chunk.append(jsonl_line(record))
+        if sink is None:
+            print("".join(chunk), end="", flush=True)
+        else:
+            sink.write("".join(chunk))
+            checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
+    if checkpoint:
+        checkpoint.close()
+        checkpoint.progress_path.unlink(missing_ok=True)
+        os.replace(checkpoint.paths["out.jsonl"], out)
+        checkpoint.discard()
+    return counts
+
+
+def _read_jsonl_input(path: Path, max_mb: float | None, on_warning) -> str:
+    if path.is_dir():
+        raise InputError(path, "is a folder; classify reads one .jsonl file")
+    if not path.exists():
+        raise InputError(path, errors.NO_SUCH_PATH)
+    if path.suffix.lower() not in JSONL_SUFFIXES:
+        raise InputError(path, errors.UNKNOWN_FILE_TYPE.format(
+            suffix=path.suffix or "(none)",
+            expected="classify reads a .jsonl file with one JSON object with a 'text' field per line"))
+    try:
+        text, warnings = read_text(path, max_mb=max_mb)
+    except OSError as exc:
+        raise InputError(path, errors.CANNOT_READ.format(reason=exc.strerror or exc)) from None
+    for note in warnings:
+        on_warning(f"{path}: {note}")
+    return text
+
+
+def _parse_lines(path: Path, group: list[tuple[int, str]], on_error) -> tuple[list, list[str]]:
+    """Records (dicts, or InputError for a line that cannot be used) and the texts to classify."""
+    records, texts = [], []
+    for lineno, record in read_jsonl_lines(path, group):
+        if isinstance(record, dict) and (problem := text_problem(record)):
+            record = InputError(path, problem, lineno)
+        if isinstance(record, InputError):
+            on_error(str(record))
+        else:
+            texts.append(record["text"])
+        records.append(record)
+    return records, texts
+
+
+def _partial_dir(out: Path) -> Path:
+    return out.parent / f".{out.name}.partial"
+
+
+@dataclass
+class CompareResult:
+    processed: int
+    failed: int
+    tables: dict | None
+    skipped: int = 0
+    failed_before: int = 0
+
+
+def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: bool = False, max_mb=None,
+                  on_error=lambda msg: None, on_warning=lambda msg: None, seed: int = 0) -> CompareResult:
+    """Stream articles through segment -> classify in groups, checkpointing, then aggregate and write.
+
+    Documents that cannot be read go to OUT/errors.jsonl (always written, empty when none).
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    key = {"paths": [str(Path(p).resolve()) for p in paths], "model": model_key(classifier)}
+    checkpoint = Checkpoint(Path(out) / ".partial", ["claims.jsonl", "docs.jsonl", "errors.jsonl"], resume,
+                            group=group_size("STANCEKIT_DOC_GROUP", DOC_GROUP), key=key)
+    counts = Counts(skipped=checkpoint.done, failed_before=checkpoint.failed_before)
+    for first, group in partition_groups(plan_partitions(paths), checkpoint.group, checkpoint.done, max_mb):
+        articles, errors = split_inputs(group, on_error, on_warning)
+        counts.failed += len(errors)
+        for err in errors:
+            checkpoint.handles["errors.jsonl"].write(jsonl_line(error_record(err)))
+        rows, documents = classify_articles(articles, classifier)
+        counts.processed += len(articles)
+        for row in rows:
+            checkpoint.handles["claims.jsonl"].write(jsonl_line(row))
+        for doc in documents:
+            checkpoint.handles["docs.jsonl"].write(jsonl_line(doc))
+        checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
+    checkpoint.close()
+    if checkpoint.done == 0:
+        checkpoint.discard()
+        remove_if_empty(Path(out))
+        raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
+    tables = _write_outputs(Path(out), checkpoint, seed)
+    checkpoint.discard()
+    return CompareResult(counts.processed, counts.failed, tables, counts.skipped, counts.failed_before)
+
+
+def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
+    """Aggregate from a compact claims table (no texts), then stream the claims from the partial file
+    into the result files, so memory stays flat however many articles were compared."""
+    claims = _compact_claims(checkpoint.paths["claims.jsonl"])
+    tables = build_tables(claims, seed=seed) if len(claims) else None
+    n_articles = claims["doc_id"].nunique()
+    del claims  # the report needs only the tables: free the claims table before drawing it
+    with open(checkpoint.paths["docs.jsonl"], encoding="utf-8") as handle:
+        documents = [json.loads(line) for line in islice(handle, DRILL_DOWN_LIMIT)]
+    with open(checkpoint.paths["claims.jsonl"], encoding="utf-8") as claims_file, \
+            open(checkpoint.paths["errors.jsonl"], encoding="utf-8") as errors_file:
+        write_results(out, tables, (json.loads(line) for line in claims_file), documents, n_articles=n_articles,
+                      errors=(json.loads(line) for line in errors_file if line.strip()))
+    return tables
+
+
+def _compact_claims(path: Path) -> pd.DataFrame:
+    """Every claim without its text, gathered in typed arrays (strings as category codes) so the
+    table costs a few bytes per claim however many articles were compared."""
+    strings = ("doc_id", "source", "speaker", "stance")
+    numbers = {"seg_id": "l", "start": "l", "end": "l", "p_favor": "d", "p_against": "d", "p_none": "d"}
+    codes = {name: array.array("l") for name in strings}
+    values = {name: array.array(kind) for name, kind in numbers.items()}
+    vocab: dict[str, dict] = {name: {} for name in strings}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            for name in strings:
+                codes[name].append(vocab[name].setdefault(row[name], len(vocab[name])))
+            for name in numbers:
+                values[name].append(row[name])
+    columns = {}
+    for name in CLAIM_COLUMNS:
+        if name in strings:
+            columns[name] = _categorical(codes[name], list(vocab[name]))
+        elif name in numbers:
+            columns[name] = np.frombuffer(values[name], dtype=np.int64 if numbers[name] == "l" else np.float64)
+    frame = pd.DataFrame(columns)
+    for name in strings:  # plain strings (None for no speaker), as the aggregates expect
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    frame.insert(CLAIM_COLUMNS.index("text"), "text", "")
+    return frame[list(CLAIM_COLUMNS)]
+
+
+def _categorical(codes, categories: list) -> pd.Categorical:
+    """A Categorical from integer codes into ``categories``, where a None category means missing."""
+    kept = [c for c in categories if c is not None]
+    position = {c: i for i, c in enumerate(kept)}
+    remap = np.array([-1 if c is None else position[c] for c in categories], dtype=np.int64)
+    index = np.frombuffer(codes, dtype=np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
+    return pd.Categorical.from_codes(remap[index], categories=kept)
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` if it is empty (a run that wrote nothing leaves nothing behind)."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
