@@ -70,12 +70,15 @@ def transformer_factory(seed: int, **overrides):
     return lambda: make_trainable("transformer", **params)
 
 
-def two_stage_factory(seed: int, written_data):
-    """Stage 1 trains once on the written data; each call returns a copy that a fold's fit trains
-    on (warm start) with that fold's articles."""
+def two_stage_factory(seed: int, written_data, **overrides):
+    """Stage 1 trains once on the written data (contrast groups kept together when the recipe
+    weighs them); each call returns a copy that a fold's fit trains on (warm start) with that
+    fold's articles."""
     import copy
 
-    stage1 = transformer_factory(seed)().fit(list(written_data["text"]), list(written_data["stance"]))
+    groups = list(written_data["group"]) if "group" in written_data.column_names else None
+    stage1 = transformer_factory(seed, **overrides)().fit(list(written_data["text"]), list(written_data["stance"]),
+                                                          groups=groups)
 
     def next_stage():
         model = copy.deepcopy(stage1)
@@ -92,14 +95,15 @@ def devset_training(written: set[str], counterfactuals: bool):
 
     rows = []
     if "corpus" in written:
-        rows += [{"text": r["text"], "stance": r["stance"]} for r in load_training()]
+        rows += [{"text": r["text"], "stance": r["stance"], "group": None} for r in load_training()]
     if "seeds" in written:
-        rows += [{"text": r["text"], "stance": r["stance"]} for r in load_seeds()]
+        rows += [{"text": r["text"], "stance": r["stance"], "group": None} for r in load_seeds()]
     if "supplement" in written:
-        rows += [{"text": r["text"], "stance": r["stance"]} for r in read_jsonl(TRAIN / "supplement" / "w8-w11.jsonl")]
+        rows += [{"text": r["text"], "stance": r["stance"], "group": None}
+                 for r in read_jsonl(TRAIN / "supplement" / "w8-w11.jsonl")]
     if "contrast" in written:
-        rows += [{"text": r["text"], "stance": r["stance"]} for path in sorted((TRAIN / "contrast").glob("c?.jsonl"))
-                 for r in read_jsonl(path)]
+        rows += [{"text": r["text"], "stance": r["stance"], "group": r["group"]}
+                 for path in sorted((TRAIN / "contrast").glob("c?.jsonl")) for r in read_jsonl(path)]
     training = Dataset.from_list(rows) if rows else Dataset.from_dict({"text": [], "stance": []})
     augmentation = None
     if counterfactuals:

@@ -42,9 +42,9 @@ def run(corpus: Path, out: Path, workers: int, cores: int) -> dict:
     """One distributed compare on a fresh local cluster; throughput and memory."""
     from dask.distributed import Client
 
-    import stancekit.distributed as distributed
+    import stancekit.runs.dask as distributed
     from stancekit import compare_on_dask
-    from stancekit.distributed import local_cluster
+    from stancekit.runs.dask import local_cluster
 
     tail = []  # seconds of the driver's part: group-by aggregation and writing the outputs
     write_outputs = distributed._write_outputs

@@ -91,7 +91,7 @@ def stage_timings(corpus: Path, classifier, repeats: int) -> dict:
     """Seconds per stage (load, segment, classify, aggregate, report) on one corpus, in-process."""
     from stancekit import load_articles, segment
     from stancekit.pipeline import Analysis, classify_articles
-    from stancekit.report import build_tables, write_outputs
+    from stancekit.aggregate import build_tables
 
     out: dict = {}
     t, runs, articles = timed(lambda: load_articles(corpus), repeats)
@@ -105,7 +105,7 @@ def stage_timings(corpus: Path, classifier, repeats: int) -> dict:
     t, runs, tables = timed(lambda: build_tables(analysis.claims), repeats)
     out["aggregate"] = {"median_s": t, "runs": runs}
     with tempfile.TemporaryDirectory() as tmp:
-        t, runs, _ = timed(lambda: write_outputs(tmp, analysis.claims, analysis.articles, tables=tables), repeats)
+        t, runs, _ = timed(lambda: analysis.write(tmp, tables=tables), repeats)
     out["report"] = {"median_s": t, "runs": runs}
     out["classify"] = {"median_s": out["segment+classify"]["median_s"] - out["segment"]["median_s"]}
     out["n_articles"], out["n_claims"] = len(articles), n_claims

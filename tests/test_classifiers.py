@@ -278,3 +278,24 @@ def torch_equal(a, b) -> bool:
     import torch
 
     return bool(torch.equal(a, b))
+
+
+def test_contrast_groups_stay_in_one_batch_and_the_margin_counts_only_mixed_pairs():
+    import torch
+
+    from stancekit.classifiers.transformer import _contrast_margin, _group_index, _group_units, _training_batches
+
+    groups = ["g1", None, "g1", "g2", "g1", None, "g2"]
+    units = _group_units(groups)
+    assert units == [[0, 2, 4], [1], [3, 6], [5]]
+    batches = _training_batches([5, 3, 7, 2, 4, 6, 8], 3, np.random.default_rng(0), units)
+    assert sorted(i for b in batches for i in b) == list(range(7))
+    assert any(set(b) == {0, 2, 4} for b in batches) and any({3, 6} <= set(b) for b in batches)
+    ids = torch.as_tensor(_group_index(units, 7))
+    assert ids.tolist() == [0, -1, 0, 2, 0, -1, 2]
+    y = torch.tensor([0, 1, 1, 2, 2, 0, 2])
+    logits = torch.zeros(7, 3)
+    assert _contrast_margin(logits, y, ids).item() == pytest.approx(1.0)  # all gaps 0: hinge = margin
+    logits[[0, 2, 4], [0, 1, 2]] = 5.0  # each member of g1 sure of its own label
+    # pairs of g1 now have gap 5; g2's members share a label, so they count for nothing
+    assert _contrast_margin(logits, y, ids).item() == pytest.approx(0.0)

@@ -6,7 +6,7 @@ articles; the pooled predictions are scored with article-resampled 95% intervals
 folds (fold seed 0) and the training seeds, so differences between arms are paired.
 
     python benchmarks/experiments/recipes.py --arms baseline,polarity --seeds 0,1,2
-    python benchmarks/experiments/recipes.py --curves          # learning curves, training seed 0
+    python benchmarks/experiments/recipes.py --curves 0:1,0.25:1,0.5:1,1:0,1:0.5   # learning curves
 
 Writes benchmarks/results/recipes.json and the pooled predictions under benchmarks/results/recipes/.
 """
@@ -28,17 +28,25 @@ from accuracy import (DEVSET_DATA, NO_DATA, RECIPE, devset_training, fidelity, t
                       two_stage_factory)
 
 from stancekit.data import load_devset  # noqa: E402
-from stancekit.evaluate import article_folds, cross_validate, fold_training  # noqa: E402
+from stancekit.evaluate import article_folds, cross_validate  # noqa: E402
 
 RESULTS = HERE.parent / "results" / "recipes.json"
 PREDICTIONS = HERE.parent / "results" / "recipes"
 KEYS = ("macro_f1", "favor_f1", "against_f1", "none_f1", "accuracy", "ece")
 
+#: Arms that change the learning setup rather than the data: arm -> (data arm, recipe overrides).
+SETUPS = {
+    "consistency": ("polarity", {"contrast_weight": 0.5}),   # margin loss over contrast groups
+    "full": ("polarity", {"train_layers": None}),             # every layer learns, in both stages
+    "full_baseline": ("baseline", {"train_layers": None}),
+}
+
+
 def run_arm(arm: str, seed: int, devset) -> dict:
-    written, counterfactuals = DEVSET_DATA[arm]
-    training, augmentation = devset_training(written, counterfactuals)
+    data, overrides = SETUPS.get(arm, (arm, {}))
+    training, augmentation = devset_training(*DEVSET_DATA[data])
     started = time.time()
-    result = cross_validate(two_stage_factory(seed, training), devset, k=6, training=NO_DATA,
+    result = cross_validate(two_stage_factory(seed, training, **overrides), devset, k=6, training=NO_DATA,
                             augmentation=augmentation, seed=0, name=f"{arm} seed {seed}")
     return summarise(result, devset, started)
 
@@ -51,62 +59,93 @@ def summarise(result, devset, started) -> dict:
 
 
 def learning_curve_point(real: float, written: float, seed: int, devset) -> dict:
-    """One point: a share of each fold's training articles and a share of the written corpus."""
-    training, _ = devset_training({"corpus", "seeds"}, False)
-    rng = random.Random(seed)
-    keep = sorted(rng.sample(range(len(training)), int(round(written * len(training)))))
-    training = training.select(keep)
-    groups = list(devset["doc_id"])
-    folds = article_folds(groups, 6, strata=list(devset["leaning"]), seed=0)
-    started = time.time()
-    # subsampling the training articles is a fold-level choice, so this point runs its own loop
+    """One point of the learning curves: stage 1 on a share of the written data (none: stage 2 starts
+    from the base encoder), stage 2 on a share of each fold's training articles (none: stage 1 alone)."""
     import numpy as np
+    from datasets import Dataset
 
     from stancekit.classifiers.base import to_label_order
     from stancekit.evaluate import evaluation_of
     from stancekit.schema import LABELS
 
-    texts, gold = list(devset["text"]), list(devset["stance"])
+    training, _ = devset_training({"corpus", "seeds"}, False)
+    rng = random.Random(seed)
+    training = training.select(sorted(rng.sample(range(len(training)), int(round(written * len(training))))))
+    started = time.time()
+    texts, gold, groups = list(devset["text"]), list(devset["stance"]), list(devset["doc_id"])
+    if real == 0:  # no dev-set article in training: one model scores every article
+        model = transformer_factory(seed)().fit(list(training["text"]), list(training["stance"]))
+        proba = to_label_order(model.predict_proba(texts), model.labels)
+        result = evaluation_of(f"written {written:.0%} only", devset, proba)
+        return summarise(result, devset, started)
+    make = two_stage_factory(seed, training) if len(training) else transformer_factory(seed)
+    folds = article_folds(groups, 6, strata=list(devset["leaning"]), seed=0)
     proba = np.zeros((len(texts), len(LABELS)))
-    for held_out in folds:
+    fold_of = np.zeros(len(texts), dtype=int)
+    for number, held_out in enumerate(folds):
         articles = sorted(set(groups) - held_out)
         chosen = set(rng.sample(articles, int(round(real * len(articles)))))
         train = [i for i, g in enumerate(groups) if g in chosen]
-        train_texts, train_labels = fold_training(training, None, held_out, set(groups),
-                                                  [texts[i] for i in train], [gold[i] for i in train])
-        model = transformer_factory(seed)().fit(train_texts, train_labels)
+        model = make().fit([texts[i] for i in train], [gold[i] for i in train])
         test = [i for i, g in enumerate(groups) if g in held_out]
         proba[test] = to_label_order(model.predict_proba([texts[i] for i in test]), model.labels)
-    result = evaluation_of(f"real {real:.0%}, written {written:.0%}", devset, proba, n_boot=1000, seed=0, folds=6)
+        fold_of[test] = number
+    result = evaluation_of(f"real {real:.0%}, written {written:.0%}", devset, proba, folds=6, fold_of=fold_of)
     return summarise(result, devset, started)
 
 
-def save(results: dict, name: str, entry: dict) -> None:
+def save(name: str, entry: dict) -> None:
+    """Write one run's pooled predictions and merge its figures into the results file."""
     PREDICTIONS.mkdir(parents=True, exist_ok=True)
     predictions = entry.pop("predictions")
     (PREDICTIONS / f"{name}.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n"
                                                        for p in predictions), encoding="utf-8")
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}  # other runs may have written
     results[name] = entry
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=2) + "\n")
     print(name, {k: entry[k] for k in ("macro_f1", "against_f1", "ece", "seconds")}, entry["fidelity"], flush=True)
+
+
+def rescore(devset) -> None:
+    """Recompute every run's figures from its saved predictions (keeping its recorded seconds)."""
+    import numpy as np
+
+    from stancekit.data import read_jsonl
+    from stancekit.evaluate import evaluation_of
+    from stancekit.schema import LABELS
+
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results = {}
+    for path in sorted(PREDICTIONS.glob("*.jsonl")):
+        predictions = read_jsonl(path)
+        proba = np.array([[p["probs"][label] for label in LABELS] for p in predictions])
+        folds = [p["fold"] for p in predictions] if "fold" in predictions[0] else None
+        result = evaluation_of(path.stem, devset, proba, folds=6 if folds else None, fold_of=folds)
+        entry = summarise(result, devset, time.time())
+        entry.pop("predictions")
+        entry["seconds"] = old.get(path.stem, {}).get("seconds")
+        results[path.stem] = entry
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arms", default="")
     parser.add_argument("--seeds", default="0")
-    parser.add_argument("--curves", default="", help="points as real:written shares, e.g. 0.25:1,0.5:1,1:0")
+    parser.add_argument("--curves", default="", help="points as real:written shares, e.g. 0:1,0.25:1,0.5:1,1:0")
+    parser.add_argument("--rescore", action="store_true", help="rebuild the results file from saved predictions")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     devset = load_devset()
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if args.rescore:
+        return rescore(devset)
     print("recipe:", RECIPE, flush=True)
     for seed in map(int, args.seeds.split(",")):
         for arm in filter(None, args.arms.split(",")):
-            save(results, f"{arm}-seed{seed}", run_arm(arm, seed, devset))
+            save(f"{arm}-seed{seed}", run_arm(arm, seed, devset))
         for point in filter(None, args.curves.split(",")):
             real, written = map(float, point.split(":"))
-            save(results, f"curve-real{real:g}-written{written:g}-seed{seed}",
+            save(f"curve-real{real:g}-written{written:g}-seed{seed}",
                  learning_curve_point(real, written, seed, devset))
 
 

@@ -67,7 +67,7 @@ class TransformerClassifier(ClassifierMixin):
                  learning_rate: float = 5e-5, batch_size: int = 16, weight_decay: float = 0.01,
                  warmup: float = 0.1, class_weight: str | None = "balanced", calibration_fraction: float = 0.15,
                  freeze_embeddings: bool = True, pooling: str = "cls", train_layers: int | None = None,
-                 warm_start: bool = False, seed: int = 0, backend: str = "auto", device: str = "cpu",
+                 warm_start: bool = False, contrast_weight: float = 0.0, seed: int = 0, backend: str = "auto", device: str = "cpu",
                  progress: bool = True):
         if pooling not in POOLINGS:
             raise ModelError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
@@ -84,6 +84,7 @@ class TransformerClassifier(ClassifierMixin):
         self.pooling = pooling
         self.train_layers = train_layers
         self.warm_start = warm_start
+        self.contrast_weight = contrast_weight
         self.seed = seed
         self.backend = backend
         self.device = device
@@ -95,9 +96,13 @@ class TransformerClassifier(ClassifierMixin):
         self._inference_model = None
 
     # ----------------------------------------------------------------- training
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TransformerClassifier:
+    def fit(self, texts: Sequence[str], labels: Sequence[str], *,
+            groups: Sequence[str | None] | None = None) -> TransformerClassifier:
         """Fine-tune on ``texts``/``labels``; a stratified share is held out to fit the temperature.
-        With ``warm_start`` a fitted or loaded model trains on from its weights (a second stage)."""
+        With ``warm_start`` a fitted or loaded model trains on from its weights (a second stage).
+        ``groups`` names contrast groups (a sentence, its minimal flip, its neutral rewrite; None for
+        others): with ``contrast_weight`` > 0 a group trains in one batch and a margin loss asks each
+        member to score its own label above its group-mates' score for it."""
         import torch
 
         texts, labels = list(texts), list(labels)
@@ -106,7 +111,8 @@ class TransformerClassifier(ClassifierMixin):
         torch.manual_seed(self.seed)
         if not (self.warm_start and self.model_ is not None):  # warm_start: go on from the current weights
             self._build(self.base)
-        self._train([texts[i] for i in train_idx], y[train_idx])
+        group_of = None if groups is None else [groups[i] for i in train_idx]
+        self._train([texts[i] for i in train_idx], y[train_idx], group_of)
         self.temperature = 1.0
         if len(cal_idx):
             self.calibrate([texts[i] for i in cal_idx], [labels[i] for i in cal_idx])
@@ -134,7 +140,7 @@ class TransformerClassifier(ClassifierMixin):
             label2id={label: i for i, label in enumerate(LABELS)}, dtype="float32")
         self._inference_model = None
 
-    def _train(self, texts: list[str], y: np.ndarray) -> None:
+    def _train(self, texts: list[str], y: np.ndarray, groups: list | None = None) -> None:
         """Fine-tune with AdamW and a linear schedule. With ``train_layers`` = k only the top k encoder
         layers and the head learn: the frozen layers below run once per text (their output is cached
         for the process), so an epoch costs about k/6 of full fine-tuning on MiniLM-L6."""
@@ -155,10 +161,12 @@ class TransformerClassifier(ClassifierMixin):
         ids = self.tokenizer_(texts, truncation=True, max_length=self.max_length)["input_ids"]
         states = self._frozen_states(texts, ids, frozen_layers) if frozen_layers else None
         rng = np.random.default_rng(self.seed)
+        units = _group_units(groups) if groups is not None and self.contrast_weight > 0 else None
+        group_ids = None if units is None else _group_index(units, len(texts))
         model.train()
         for epoch in range(self.epochs):
             total = 0.0
-            for batch in tqdm(_training_batches([len(i) for i in ids], self.batch_size, rng),
+            for batch in tqdm(_training_batches([len(i) for i in ids], self.batch_size, rng, units),
                               desc=f"epoch {epoch + 1}/{self.epochs}", disable=not self.progress, leave=False):
                 if states is None:
                     input_ids, mask = _padded([ids[i] for i in batch])
@@ -166,7 +174,11 @@ class TransformerClassifier(ClassifierMixin):
                 else:
                     logits = self._top_logits(*_padded_states([states[i] for i in batch], self.device),
                                               frozen_layers)
-                loss = loss_fn(logits, torch.as_tensor(y[batch], device=self.device))
+                target = torch.as_tensor(y[batch], device=self.device)
+                loss = loss_fn(logits, target)
+                if group_ids is not None:
+                    loss = loss + self.contrast_weight * _contrast_margin(
+                        logits, target, torch.as_tensor(group_ids[batch], device=self.device))
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()
@@ -291,7 +303,7 @@ class TransformerClassifier(ClassifierMixin):
                   "base": PACKAGED_BASE if self.base is None else str(self.base), "frozen_from_base": list(FROZEN) if self.freeze_embeddings else [],
                   "training": {k: getattr(self, k) for k in (
                       "epochs", "learning_rate", "batch_size", "weight_decay", "warmup", "class_weight",
-                      "calibration_fraction", "freeze_embeddings", "train_layers", "seed")}}
+                      "calibration_fraction", "freeze_embeddings", "train_layers", "contrast_weight", "seed")}}
         (directory / CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         sums = {name: _sha256(directory / name) for name in (WEIGHTS, CONFIG)}
         (directory / CHECKSUMS).write_text(json.dumps(sums, indent=2) + "\n", encoding="utf-8")
@@ -457,16 +469,56 @@ def _trainable(name: str, frozen_layers: int, freeze_embeddings: bool) -> bool:
     return not name.startswith("bert.embeddings.")
 
 
-def _training_batches(lengths: list[int], batch_size: int, rng) -> list[np.ndarray]:
+def _training_batches(lengths: list[int], batch_size: int, rng, units: list[list[int]] | None = None
+                      ) -> list[np.ndarray]:
     """Shuffled batches of similar-length texts: a random order, sorted by length within pools of
-    50 batches, cut into batches, the batches shuffled (less padding, same randomness per epoch)."""
-    order = rng.permutation(len(lengths))
+    50 batches, cut into batches, the batches shuffled (less padding, same randomness per epoch).
+    ``units`` (lists of indices, e.g. contrast groups) are never split across batches."""
+    units = [[i] for i in range(len(lengths))] if units is None else units
+    order = [units[u] for u in rng.permutation(len(units))]
     pool = batch_size * 50
     batches = []
     for start in range(0, len(order), pool):
-        chunk = sorted(order[start:start + pool], key=lambda i: lengths[i])
-        batches += [np.array(chunk[i:i + batch_size]) for i in range(0, len(chunk), batch_size)]
+        chunk = sorted(order[start:start + pool], key=lambda unit: max(lengths[i] for i in unit))
+        current: list[int] = []
+        for unit in chunk:
+            if current and len(current) + len(unit) > batch_size:
+                batches.append(np.array(current))
+                current = []
+            current += unit
+        if current:
+            batches.append(np.array(current))
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _group_units(groups: list) -> list[list[int]]:
+    """Indices grouped by contrast group (None: a group of its own), in first-seen order."""
+    units: dict = {}
+    for i, group in enumerate(groups):
+        units.setdefault(("group", group) if group is not None else ("single", i), []).append(i)
+    return list(units.values())
+
+
+def _group_index(units: list[list[int]], n: int) -> np.ndarray:
+    """Each text's group number, -1 for texts alone in their unit."""
+    index = np.full(n, -1)
+    for number, unit in enumerate(units):
+        if len(unit) > 1:
+            index[unit] = number
+    return index
+
+
+def _contrast_margin(logits, y, group_ids, margin: float = 1.0):
+    """Mean hinge over pairs (i, j) of one contrast group with different labels: the logit of
+    i's label should exceed j's logit for that label by ``margin``."""
+    import torch
+
+    valid = (group_ids[:, None] == group_ids[None, :]) & (group_ids[:, None] >= 0) & (y[:, None] != y[None, :])
+    if not valid.any():
+        return logits.sum() * 0.0
+    own = logits.gather(1, y[:, None])       # z_i[y_i]
+    other = logits[:, y].T                   # other[i, j] = z_j[y_i]
+    return torch.relu(margin - (own - other))[valid].mean()
 
 
 def _padded(rows: list[list[int]]):

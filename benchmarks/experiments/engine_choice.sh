@@ -2,9 +2,9 @@
 # Ray Data or Dask for `compare --engine`: install time, installed size beyond stancekit's own
 # dependencies, and local-mode start-up (2 worker processes, one trivial task), measured here.
 # Each engine goes into a fresh venv with pandas and pyarrow (which stancekit already has).
-#   bash benchmarks/engine_choice.sh    -> benchmarks/results/engine_choice.md
+#   bash benchmarks/experiments/engine_choice.sh    -> benchmarks/results/engine_choice.md
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
+HERE="$(cd "$(dirname "$0")/.." && pwd)"  # benchmarks/
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 OUT="$HERE/results/engine_choice.md"

@@ -18,9 +18,9 @@ each training seed runs in every arm. Arms:
 - ``lede``: the shipped recipe with the article's first claim as context, "claim [SEP] first claim",
   so every sentence sees what the article is about.
 
-    python benchmarks/paired.py [--arms plain,more_data] [--seeds 0,1,2] [--device cpu]
+    python benchmarks/experiments/paired.py [--arms plain,more_data] [--seeds 0,1,2] [--device cpu]
 writes benchmarks/results/paired.json and paired-<arm>-seed<N>-predictions.jsonl;
-    python benchmarks/paired.py --errors
+    python benchmarks/experiments/paired.py --errors
 reads those predictions back (no training) and writes paired-errors.json: accuracy per article,
 and macro-F1 as scored and as it would be with every gold `against` claim of the news report (002)
 predicted right, the upper bound of fixing that one error alone.
@@ -46,7 +46,7 @@ from stancekit.data import SEEDS_DIR, TRAINING_CORPUS, read_jsonl
 from stancekit.evaluate import evaluate, score
 from stancekit.schema import LABELS
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # benchmarks/
 PUBLIC = HERE.parents[1] / "shared" / "datasets"
 SUPPLEMENT = SEEDS_DIR / "train" / "supplement" / "w8-w11.jsonl"
 RECIPE = {"epochs": 4, "learning_rate": 5e-5, "batch_size": 16, "class_weight": "balanced"}

@@ -4,7 +4,7 @@ Each variant is trained four times (one per held-out seed article) on the corpus
 seed articles, predictions pooled, then scored. Runs on CPU (slow: ~25 min a variant) or on a GPU
 with --device cuda. Reads the JSONL files directly so it needs only torch, transformers, sklearn.
 
-    python benchmarks/sweep.py --device cuda [--base PATH_TO_MINILM] [--variants base,epochs6]
+    python benchmarks/experiments/sweep.py --device cuda [--base PATH_TO_MINILM] [--variants base,epochs6]
 writes benchmarks/results/sweep.json
 """
 
@@ -19,7 +19,7 @@ from stancekit.classifiers import TransformerClassifier
 from stancekit.data import SEEDS_DIR, TRAINING_CORPUS, read_jsonl
 from stancekit.evaluate import evaluate_loso
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # benchmarks/
 BASE = {"epochs": 4, "learning_rate": 5e-5, "batch_size": 16, "class_weight": "balanced", "seed": 0}
 VARIANTS = {
     "base": {},
