@@ -234,7 +234,8 @@ def _warn_if_trained_on(name: str, data: str) -> None:
     if data not in ("seeds", "devset") or not config_path.is_file():
         return
     config = json.loads(config_path.read_text(encoding="utf-8"))
-    if config.get(f"use_{data}", data == "seeds"):
+    stages = [config] + [{**config, **stage} for stage in config.get("then", [])]
+    if any(stage.get(f"use_{data}", data == "seeds") for stage in stages):
         _echo_warning(f"{name} was trained on the {data} articles, so these figures are not held out; "
                       "use --cv or --loso for held-out figures")
 

@@ -59,6 +59,16 @@ def test_evaluate_on_the_seeds_by_default_warns_that_the_shipped_tfidf_saw_them(
 
 
 @pytest.mark.skipif(not DEVSET.is_file(), reason="the shared dev set is not beside this checkout")
+def test_the_shipped_model_trained_on_the_devset_in_its_second_stage_gets_the_warning(monkeypatch):
+    from stancekit.cli import _warn_if_trained_on
+
+    warnings = []
+    monkeypatch.setattr("stancekit.cli._echo_warning", warnings.append)
+    _warn_if_trained_on("transformer", "devset")
+    assert warnings and warnings[0].startswith("transformer was trained on the devset articles")
+
+
+@pytest.mark.skipif(not DEVSET.is_file(), reason="the shared dev set is not beside this checkout")
 def test_evaluate_on_the_devset_resamples_articles():
     result = invoke("evaluate", "--classifier", "majority", "--data", "devset")
     assert result.exit_code == 0, result.output

@@ -125,7 +125,46 @@ def rescore(devset) -> None:
         entry.pop("predictions")
         entry["seconds"] = old.get(path.stem, {}).get("seconds")
         results[path.stem] = entry
+    by_arm: dict[str, list] = {}
+    for path in sorted(PREDICTIONS.glob("*-seed*.jsonl")):
+        if not path.stem.startswith("curve"):
+            by_arm.setdefault(path.stem.rsplit("-seed", 1)[0], []).append(read_jsonl(path))
+    for arm, runs in by_arm.items():
+        if len(runs) > 1:  # the seeds' models as one ensemble: mean probabilities
+            proba = np.mean([[[p["probs"][label] for label in LABELS] for p in run] for run in runs], axis=0)
+            entry = summarise(evaluation_of(f"{arm} ensemble", devset, proba, folds=6,
+                                            fold_of=[p["fold"] for p in runs[0]]), devset, time.time())
+            entry.pop("predictions")
+            entry["seconds"] = None
+            results[f"{arm}-ensemble-of-{len(runs)}"] = entry
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def markdown(results: dict) -> str:
+    """One row per run, then each arm's mean and its paired differences from the baseline arm."""
+    import numpy as np
+
+    def f(entry, key):
+        return f"{entry[key]:.3f}"
+
+    lines = ["| run | macro-F1 [95% CI] | against F1 | favor F1 | none F1 | ECE | net stance Spearman / MAE "
+             "(counts; expected shares; article-level) |", "|---|---|---|---|---|---|---|"]
+    for name, e in results.items():
+        fid = e["fidelity"]
+        lines.append(f"| {name} | {e['macro_f1']:.3f} [{e['ci']['macro_f1'][0]:.2f}, {e['ci']['macro_f1'][1]:.2f}] | "
+                     f"{f(e, 'against_f1')} | {f(e, 'favor_f1')} | {f(e, 'none_f1')} | {f(e, 'ece')} | "
+                     + "; ".join(f"{fid[k]['spearman']:.2f} / {fid[k]['mae']:.2f}"
+                                 for k in ("claim_counts", "expected_shares", "article_level")) + " |")
+    arms = sorted({n.rsplit("-seed", 1)[0] for n in results if "-seed" in n and not n.startswith("curve")})
+    lines += ["", "| arm | seeds | mean macro-F1 | paired difference from baseline, per seed |", "|---|---|---|---|"]
+    for arm in arms:
+        seeds = sorted(int(n.rsplit("-seed", 1)[1]) for n in results if n.rsplit("-seed", 1)[0] == arm)
+        values = [results[f"{arm}-seed{s}"]["macro_f1"] for s in seeds]
+        diffs = [results[f"{arm}-seed{s}"]["macro_f1"] - results[f"baseline-seed{s}"]["macro_f1"]
+                 for s in seeds if f"baseline-seed{s}" in results]
+        lines.append(f"| {arm} | {', '.join(map(str, seeds))} | {np.mean(values):.3f} | "
+                     + ", ".join(f"{d:+.3f}" for d in diffs) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -138,7 +177,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     devset = load_devset()
     if args.rescore:
-        return rescore(devset)
+        rescore(devset)
+        return print(markdown(json.loads(RESULTS.read_text())))
     print("recipe:", RECIPE, flush=True)
     for seed in map(int, args.seeds.split(",")):
         for arm in filter(None, args.arms.split(",")):
