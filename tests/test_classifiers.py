@@ -299,3 +299,16 @@ def test_contrast_groups_stay_in_one_batch_and_the_margin_counts_only_mixed_pair
     logits[[0, 2, 4], [0, 1, 2]] = 5.0  # each member of g1 sure of its own label
     # pairs of g1 now have gap 5; g2's members share a label, so they count for nothing
     assert _contrast_margin(logits, y, ids).item() == pytest.approx(0.0)
+
+
+def test_cached_states_belong_to_the_frozen_weights_they_came_from(tiny_base):
+    import torch
+
+    first = TransformerClassifier(base=tiny_base, train_layers=1, progress=False)
+    first._build(tiny_base)
+    second = TransformerClassifier(base=tiny_base, train_layers=1, progress=False)
+    second._build(tiny_base)
+    assert first._frozen_fingerprint(1) == second._frozen_fingerprint(1)
+    with torch.no_grad():
+        second.model_.bert.encoder.layer[0].output.dense.weight.add_(0.5)
+    assert first._frozen_fingerprint(1) != second._frozen_fingerprint(1)

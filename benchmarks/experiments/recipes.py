@@ -42,7 +42,37 @@ SETUPS = {
 }
 
 
+#: Stage 1 = the previously shipped model (every layer fine-tuned on corpus + seeds, never on the
+#: dev set; `git show e3b0a87:models/stance-minilm/...` into this folder), stage 2 as in "polarity".
+PREVIOUS_MODEL = HERE.parents[1] / "build" / "previous-model"
+
+
+def from_previous_model(seed: int, **overrides):
+    """Each call: the previous shipped model, ready to train on (warm start) with the recipe."""
+    import copy
+
+    from stancekit.classifiers import load_classifier
+
+    stage1 = load_classifier(str(PREVIOUS_MODEL), backend="fp32")
+
+    def next_stage():
+        model = copy.deepcopy(stage1)
+        for key, value in {**RECIPE, "pooling": "cls", "seed": seed, "progress": False, **overrides}.items():
+            setattr(model, key, value)
+        model.warm_start = True
+        return model
+
+    return next_stage
+
+
 def run_arm(arm: str, seed: int, devset) -> dict:
+    if arm.startswith("previous"):
+        _, augmentation = devset_training(set(), True)
+        started = time.time()
+        overrides = {"train_layers": None} if arm == "previous_full" else {}
+        result = cross_validate(from_previous_model(seed, **overrides), devset, k=6, training=NO_DATA,
+                                augmentation=augmentation, seed=0, name=f"{arm} seed {seed}")
+        return summarise(result, devset, started)
     data, overrides = SETUPS.get(arm, (arm, {}))
     training, augmentation = devset_training(*DEVSET_DATA[data])
     started = time.time()

@@ -201,7 +201,7 @@ class TransformerClassifier(ClassifierMixin):
         """Output of the frozen bottom layers for every text, computed once (eval mode, no dropout)."""
         import torch
 
-        key = (str(self.base), self.max_length, frozen_layers)
+        key = (self._frozen_fingerprint(frozen_layers), self.max_length, frozen_layers)
         cache = _FROZEN_STATES.setdefault(key, {})
         if len(cache) + len(texts) > _MAX_CACHED:
             cache.clear()
@@ -217,6 +217,15 @@ class TransformerClassifier(ClassifierMixin):
                 for row, i in enumerate(chunk):
                     cache[texts[i]] = hidden[row, :len(ids[i])].clone()
         return [cache[t] for t in texts]
+
+    def _frozen_fingerprint(self, frozen_layers: int) -> tuple:
+        """The frozen part's weights in brief (their sums), so a model whose lower layers differ
+        from another's (one warm-started from a fully fine-tuned model) never reuses its states."""
+        import torch
+
+        with torch.no_grad():
+            return tuple(round(float(param.double().sum()), 6) for name, param in self.model_.named_parameters()
+                         if not _trainable(name, frozen_layers, False))
 
     def _top_logits(self, hidden, mask, frozen_layers: int):
         """Logits from the frozen layers' output: the trained top layers, then the head."""
