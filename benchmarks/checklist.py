@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 from collections import defaultdict
 from pathlib import Path
+
+from accuracy import environment
 
 from stancekit.classifiers import load_classifier, predict_labels
 from stancekit.data import read_jsonl
@@ -67,12 +68,13 @@ def main() -> None:
     parser.add_argument("--models", default="transformer,tfidf")
     parser.add_argument("--save", action="store_true", help="also update benchmarks/results/checklist.json")
     args = parser.parse_args()
-    print(f"CPU: {platform.processor() or platform.machine()}")
+    print("environment:", environment())
     items = read_jsonl(ITEMS)
     results = {name: run_checklist(load_classifier(name), items) for name in args.models.split(",")}
     table = markdown(results)
     print(table)
-    payload = json.dumps({"items": len(items), "results": results}, indent=2, ensure_ascii=False) + "\n"
+    payload = json.dumps({"environment": environment(), "items": len(items), "results": results}, indent=2,
+                         ensure_ascii=False) + "\n"
     for folder in [HERE / ".cache"] + ([HERE / "results"] if args.save else []):
         folder.mkdir(exist_ok=True)
         (folder / "checklist.json").write_text(payload, encoding="utf-8")
