@@ -30,6 +30,8 @@ import os
 import time
 from pathlib import Path
 
+from _common import environment, output_dir
+
 from stancekit.classifiers import load_classifier, make_trainable
 from stancekit.data import load_devset, load_labeled, load_seeds, load_training, read_jsonl
 from stancekit.evaluate import cross_validate, evaluate, evaluate_loso, evaluation_of
@@ -39,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("STANCEKIT_SHARED", HERE.parents[1] / "shared")) / "datasets"
 TRAIN = HERE.parent / "seeds" / "train"
 RESULTS = HERE / "results" / "accuracy.json"
-CACHE = HERE / ".cache" / "accuracy.json"
+CACHE = output_dir(False) / "accuracy.json"
 RECIPE_PREDICTIONS = HERE / "results" / "recipes"
 #: The dev-set arm whose data the shipped model is trained on (see benchmarks/experiments/recipes.py).
 SHIPPED_ARM = "polarity"
@@ -281,20 +283,6 @@ def run(names: list[str], parts: list[str], params: dict, seeds: list[int], reus
                                                   ("procon", "procon_ice"), ("gwsd", "gwsd")) if key in entry}),
               flush=True)
     return results
-
-
-def environment() -> dict:
-    """Commit, package versions and CPU model, stamped on every results file."""
-    import platform
-    import subprocess
-    from importlib.metadata import version
-
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=HERE).stdout.strip()
-    return {"commit": commit, "cpu": cpu, "cores": os.cpu_count(),
-            **{pkg: version(pkg) for pkg in ("stancekit", "torch", "transformers", "scikit-learn")}}
 
 
 def devset_markdown(results: dict, cell) -> list[str]:

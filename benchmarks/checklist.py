@@ -20,7 +20,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from accuracy import environment
+from _common import environment, output_dir
 
 from stancekit.classifiers import load_classifier, predict_labels
 from stancekit.data import read_jsonl
@@ -75,8 +75,7 @@ def main() -> None:
     print(table)
     payload = json.dumps({"environment": environment(), "items": len(items), "results": results}, indent=2,
                          ensure_ascii=False) + "\n"
-    for folder in [HERE / ".cache"] + ([HERE / "results"] if args.save else []):
-        folder.mkdir(exist_ok=True)
+    for folder in {output_dir(False), output_dir(args.save)}:
         (folder / "checklist.json").write_text(payload, encoding="utf-8")
         (folder / "checklist.md").write_text(table, encoding="utf-8")
 

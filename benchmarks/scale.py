@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import environment, output_dir
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -108,9 +110,11 @@ def markdown(report: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--save", action="store_true", help="update benchmarks/results/ (default: benchmarks/.cache/)")
     args = parser.parse_args()
+    print("environment:", environment(), flush=True)
     cores = os.cpu_count() or 1
-    report = {"articles": args.articles, "cores": cores, "runs": []}
+    report = {"environment": environment(), "articles": args.articles, "cores": cores, "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         corpus = synthetic_corpus(Path(tmp), args.articles)
         for workers in (1, 2):
@@ -125,8 +129,7 @@ def main() -> None:
     report["driver_peak_rss_mb"] = peak_rss_mb()
     best = max(report["runs"], key=lambda r: r["claims_per_s"])
     report["estimate"] = estimate(best, cores, best["claims"] / best["articles"])
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
+    results = output_dir(args.save)
     name = f"scale-{args.articles}"
     (results / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     (results / f"{name}.md").write_text(markdown(report))

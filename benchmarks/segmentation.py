@@ -1,18 +1,18 @@
 """Segmenter quality on the gold seeds: claim flags and speaker attribution against the gold labels.
 
-    python benchmarks/segmentation.py      # prints the figures and saves benchmarks/segmentation.json
+    python benchmarks/segmentation.py [--save]   # prints the figures; saves segmentation.json in
+                                                 # benchmarks/.cache/ (with --save, benchmarks/results/)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-from pathlib import Path
+
+from _common import environment, output_dir
 
 from stancekit import load_articles, segment
 from stancekit.data import SEEDS_DIR, read_jsonl
-
-OUT = Path(__file__).with_name("segmentation.json")
-
 
 def same_speaker(predicted: str, gold: str) -> bool:
     """Same person or group: equal, or one name's last word appears in the other (surname match)."""
@@ -21,6 +21,9 @@ def same_speaker(predicted: str, gold: str) -> bool:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--save", action="store_true", help="update benchmarks/results/segmentation.json")
+    args = parser.parse_args()
     gold = {(r["doc_id"], r["seg_id"]): r for r in read_jsonl(SEEDS_DIR / "labels.jsonl")}
     adjudication = read_jsonl(SEEDS_DIR / "labeling" / "pass2.jsonl") + read_jsonl(SEEDS_DIR / "labeling" / "pass1.jsonl")
     boundary_flags = {(r["doc_id"], r["seg_id"]) for r in adjudication if not r.get("boundary_ok", True)}
@@ -53,7 +56,9 @@ def main() -> None:
         "speaker_counts": {"correct": tp, "wrong_or_spurious": fp, "missed_or_wrong": fn},
         "speaker_mistakes": speaker_mistakes,
     }
-    OUT.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = output_dir(args.save) / "segmentation.json"
+    out.write_text(json.dumps({"environment": environment(), **result}, indent=2, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
     for key in ("segments", "offset_mismatches_with_gold", "boundary_errors_flagged_by_annotators",
                 "boundary_error_rate", "is_claim_errors", "speaker_precision", "speaker_recall", "speaker_counts"):
         print(f"{key}: {result[key]}")

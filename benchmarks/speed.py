@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import environment, output_dir
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SEEDS = ROOT / "seeds"
@@ -158,17 +160,19 @@ def backend_agreement(texts: list[str], repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--save", action="store_true", help="update benchmarks/results/ (default: benchmarks/.cache/)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--end-to-end", metavar="SIZES", help="only the end-to-end compare rows for these "
                         "corpus sizes (comma-separated, e.g. 1000,10000), saved to speed-end-to-end.json")
     args = parser.parse_args()
     if args.end_to_end:
-        return end_to_end_only([int(n) for n in args.end_to_end.split(",")], args.repeats)
+        return end_to_end_only([int(n) for n in args.end_to_end.split(",")], args.repeats, args.save)
     from stancekit.classifiers import load_classifier
     from stancekit.data import load_seeds, load_training
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     sizes = [30] if args.quick else [100, 1000, 10000]
+    print("environment:", environment(), flush=True)
     report: dict = {"quick": args.quick, "repeats": args.repeats, "cpu_count": os.cpu_count()}
     start = time.perf_counter()
     load_classifier()
@@ -202,10 +206,10 @@ def main() -> None:
             entry = {"stages": stage_timings(corpus, classifier, args.repeats)} if n <= 1000 else {}
             entry["end_to_end"] = end_to_end(corpus, Path(tmp) / f"out{n}", n, 1 if n >= 10000 else args.repeats)
             report["corpora"][str(n)] = entry
-            _save(report, args.quick)
+            _save(report, args.quick, args.save)
     if "1000" in report["corpora"] and "10000" in report["corpora"]:
         report["rss_growth_1k_to_10k"] = rss_growth(report, 1000, 10000)
-    print(f"saved {_save(report, args.quick)}")
+    print(f"saved {_save(report, args.quick, args.save)}")
 
 
 def end_to_end(corpus: Path, out: Path, n: int, repeats: int) -> dict:
@@ -228,7 +232,7 @@ def rss_growth(report: dict, small: int, large: int) -> float:
     return b / a - 1
 
 
-def end_to_end_only(sizes: list[int], repeats: int) -> None:
+def end_to_end_only(sizes: list[int], repeats: int, save: bool) -> None:
     """The end-to-end rows alone (10,000 articles once, the others ``repeats`` times), and RSS growth."""
     report = {"repeats": repeats, "cpu_count": os.cpu_count(), "corpora": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,15 +242,14 @@ def end_to_end_only(sizes: list[int], repeats: int) -> None:
                 "end_to_end": end_to_end(corpus, Path(tmp) / f"out{n}", n, 1 if n >= 10000 else repeats)}
     report["rss_growth"] = {"from": min(sizes), "to": max(sizes),
                             "growth": rss_growth(report, min(sizes), max(sizes))}
-    out = HERE / "results" / "speed-end-to-end.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    out = output_dir(save) / "speed-end-to-end.json"
+    out.write_text(json.dumps({"environment": environment(), **report}, indent=2) + "\n")
     print(f"saved {out}")
 
 
-def _save(report: dict, quick: bool) -> Path:
-    out = HERE / "results" / ("speed-quick.json" if quick else "speed.json")
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+def _save(report: dict, quick: bool, save: bool) -> Path:
+    out = output_dir(save) / ("speed-quick.json" if quick else "speed.json")
+    out.write_text(json.dumps({"environment": environment(), **report}, indent=2) + "\n")
     return out
 
 
