@@ -32,6 +32,8 @@ UNKNOWN_MODEL = "unknown model {name!r}: use {names}, a model folder, a .skops f
 NOT_A_MODEL_FOLDER = "{path}: not a model folder (no {config}); use a folder saved by 'stancekit train'"
 BAD_MODULE_ATTR = "bad classifier {spec!r}: expected module:attr, for example mypackage.models:MyClassifier"
 NOT_VALID_JSON = "{path}: not valid JSON"
+MODEL_FILE_MISSING = "{path}: missing; the model folder is incomplete"
+LABELS_DIFFER = "{path}: labels {found} differ from {expected}"
 
 # Inputs
 NO_ARTICLES = "no articles found in {paths}: expected .txt, .html, .htm or .jsonl files"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import errors
 from ..errors import ModelError
 from ..schema import LABELS
 from .base import ClassifierMixin
@@ -178,7 +179,7 @@ def _read_config(directory: str | os.PathLike) -> dict:
     except (OSError, ValueError) as exc:
         raise ModelError(f"{path}: unreadable model config ({exc})") from None
     if tuple(config.get("labels", ())) != LABELS:
-        raise ModelError(f"{path}: labels {config.get('labels')} differ from {list(LABELS)}")
+        raise ModelError(errors.LABELS_DIFFER.format(path=path, found=config.get("labels"), expected=list(LABELS)))
     return config
 
 

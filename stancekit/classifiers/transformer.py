@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import errors
 from ..errors import ModelError
 from ..schema import LABELS
 from .base import ClassifierMixin
@@ -328,7 +329,8 @@ class TransformerClassifier(ClassifierMixin):
         verify_checksums(directory)
         config = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
         if tuple(config["labels"]) != LABELS:
-            raise ModelError(f"{directory / CONFIG}: labels {config['labels']} differ from {list(LABELS)}")
+            raise ModelError(errors.LABELS_DIFFER.format(path=directory / CONFIG, found=config["labels"],
+                                                         expected=list(LABELS)))
         base = None if config.get("base", PACKAGED_BASE) == PACKAGED_BASE else config["base"]
         clf = cls(base=base, max_length=config["max_length"], pooling=config.get("pooling", "cls"),
                   backend=backend, progress=False)
@@ -400,15 +402,15 @@ def verify_checksums(directory: Path) -> None:
     if not directory.is_dir():
         raise ModelError(f"{directory}: model folder not found")
     if not sums_path.is_file():
-        raise ModelError(f"{sums_path}: missing; the model folder is incomplete")
+        raise ModelError(errors.MODEL_FILE_MISSING.format(path=sums_path))
     try:
         sums = json.loads(sums_path.read_text(encoding="utf-8"))
     except ValueError:
-        raise ModelError(f"{sums_path}: not valid JSON") from None
+        raise ModelError(errors.NOT_VALID_JSON.format(path=sums_path)) from None
     for name, expected in sums.items():
         path = directory / name
         if not path.is_file():
-            raise ModelError(f"{path}: missing; the model folder is incomplete")
+            raise ModelError(errors.MODEL_FILE_MISSING.format(path=path))
         if _sha256(path) != expected:
             raise ModelError(f"{path}: checksum mismatch (file corrupted or changed); reinstall or retrain the model")
 
