@@ -17,6 +17,7 @@ import numpy as np
 
 from .classifiers.base import StanceClassifier, check_classifier, to_label_order
 from .classifiers.calibration import expected_calibration_error
+from .outputs import rounded_probs
 from .schema import LABELS
 
 log = logging.getLogger(__name__)
@@ -218,7 +219,7 @@ def evaluation_of(name: str, data, proba: np.ndarray, *, n_boot: int = 1000, see
     y = [LABELS.index(label) for label in gold]
     confusion = confusion_matrix(y, np.asarray(proba).argmax(axis=1), labels=range(len(LABELS))).tolist()
     predictions = [{"doc_id": d, "seg_id": s, "text": t, "gold": g, "pred": LABELS[int(np.argmax(p))],
-                    "probs": {label: round(float(x), 4) for label, x in zip(LABELS, p)}}
+                    "probs": rounded_probs(p)}
                    for d, s, t, g, p in zip(ids, seg_ids, texts, gold, proba)]
     if fold_of is not None:
         for record, number in zip(predictions, fold_of):
