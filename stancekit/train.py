@@ -34,6 +34,8 @@ class TrainConfig:
     use_devset: bool = False
     exclude_docs: list[str] = field(default_factory=list)
     extra_data: list[str] = field(default_factory=list)
+    #: Scales the fitted temperature after the last stage (a factor measured on held-out real text).
+    temperature_factor: float = 1.0
     #: Later stages: each a dict of fields that differ from this config; the model trains on from
     #: the previous stage's weights (warm start) on that stage's data.
     then: list[dict] = field(default_factory=list)
@@ -102,6 +104,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike):
             setattr(classifier, key, value)
         classifier.warm_start = True
         classifier.fit(texts, labels)
+    if config.temperature_factor != 1.0:
+        classifier.temperature *= config.temperature_factor
     out = Path(out_dir)
     classifier.save(out)
     (out / "train_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
@@ -109,4 +113,4 @@ def train(config: TrainConfig, out_dir: str | os.PathLike):
 
 
 #: Config keys that choose the training data rather than the classifier's parameters.
-_DATA_KEYS = {"classifier", "then", "use_corpus", "use_seeds", "use_devset", "exclude_docs", "extra_data"}
+_DATA_KEYS = {"classifier", "then", "temperature_factor", "use_corpus", "use_seeds", "use_devset", "exclude_docs", "extra_data"}

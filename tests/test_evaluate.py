@@ -196,9 +196,10 @@ def test_train_then_classify_with_the_saved_folder(classifier, tmp_path, labeled
 def test_train_then_classify_a_tiny_transformer_in_two_stages(tmp_path, labeled_file, tiny_base):
     _train_and_classify(tmp_path, {"classifier": "transformer", "base": str(tiny_base), "epochs": 1,
                                    "calibration_fraction": 0.0, "train_layers": 1, "pooling": "mean",
-                                   "then": [{"learning_rate": 1e-4}]}, labeled_file)
+                                   "then": [{"learning_rate": 1e-4}], "temperature_factor": 2.0}, labeled_file)
     saved = json.loads((tmp_path / "model" / "train_config.json").read_text())
     assert saved["then"] == [{"learning_rate": 1e-4}]
+    assert json.loads((tmp_path / "model" / "stancekit.json").read_text())["temperature"] == 2.0  # 1.0, no calibration split
 
 
 def test_unknown_key_in_a_later_stage_is_refused(tmp_path):
