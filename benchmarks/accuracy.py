@@ -76,11 +76,15 @@ def two_stage_factory(seed: int, written_data, **overrides):
     """Stage 1 trains once on the written data (contrast groups kept together when the recipe
     weighs them); each call returns a copy that a fold's fit trains on (warm start) with that
     fold's articles."""
-    import copy
-
     groups = list(written_data["group"]) if "group" in written_data.column_names else None
     stage1 = transformer_factory(seed, **overrides)().fit(list(written_data["text"]), list(written_data["stance"]),
                                                           groups=groups)
+    return warm_copies(stage1)
+
+
+def warm_copies(stage1):
+    """A factory of fresh copies of a trained model that train on from its weights (warm start)."""
+    import copy
 
     def next_stage():
         model = copy.deepcopy(stage1)
@@ -88,6 +92,15 @@ def two_stage_factory(seed: int, written_data, **overrides):
         return model
 
     return next_stage
+
+
+def evaluation_from_saved(name: str, devset, predictions: list[dict]):
+    """The Evaluation of pooled cross-validation predictions saved as JSON Lines."""
+    import numpy as np
+
+    proba = np.array([[p["probs"][label] for label in LABELS] for p in predictions])
+    folds = [p["fold"] for p in predictions] if "fold" in predictions[0] else None
+    return evaluation_of(name, devset, proba, folds=6 if folds else None, fold_of=folds)
 
 
 def devset_training(written: set[str], counterfactuals: bool):
@@ -168,10 +181,7 @@ def devset_part(name: str, seeds: list[int], reuse: bool) -> dict:
     for seed in (seeds if name == "transformer" else seeds[:1]):  # the baselines' fits do not depend on the seed
         saved = RECIPE_PREDICTIONS / f"{SHIPPED_ARM}-seed{seed}.jsonl"
         if name == "transformer" and reuse and saved.is_file():
-            predictions = read_jsonl(saved)
-            proba = np.array([[p["probs"][label] for label in LABELS] for p in predictions])
-            result = evaluation_of(f"{name} seed {seed}", devset, proba, folds=6,
-                                   fold_of=[p["fold"] for p in predictions])
+            result = evaluation_from_saved(f"{name} seed {seed}", devset, read_jsonl(saved))
         elif name == "transformer":
             result = cross_validate(two_stage_factory(seed, training), devset, k=6, training=NO_DATA,
                                     augmentation=augmentation, seed=0, name=f"{name} seed {seed}")

@@ -24,8 +24,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from accuracy import (DEVSET_DATA, NO_DATA, RECIPE, devset_training, fidelity, transformer_factory,  # noqa: E402
-                      two_stage_factory)
+from accuracy import (DEVSET_DATA, NO_DATA, RECIPE, devset_training, evaluation_from_saved,  # noqa: E402
+                      fidelity, transformer_factory, two_stage_factory, warm_copies)
 
 from stancekit.data import load_devset  # noqa: E402
 from stancekit.evaluate import article_folds, cross_validate  # noqa: E402
@@ -49,20 +49,12 @@ PREVIOUS_MODEL = HERE.parents[1] / "build" / "previous-model"
 
 def from_previous_model(seed: int, **overrides):
     """Each call: the previous shipped model, ready to train on (warm start) with the recipe."""
-    import copy
-
     from stancekit.classifiers import load_classifier
 
     stage1 = load_classifier(str(PREVIOUS_MODEL), backend="fp32")
-
-    def next_stage():
-        model = copy.deepcopy(stage1)
-        for key, value in {**RECIPE, "pooling": "cls", "seed": seed, "progress": False, **overrides}.items():
-            setattr(model, key, value)
-        model.warm_start = True
-        return model
-
-    return next_stage
+    for key, value in {**RECIPE, "pooling": "cls", "seed": seed, "progress": False, **overrides}.items():
+        setattr(stage1, key, value)
+    return warm_copies(stage1)
 
 
 def run_arm(arm: str, seed: int, devset) -> dict:
@@ -145,20 +137,15 @@ def rescore(devset) -> None:
     from stancekit.schema import LABELS
 
     old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results = {}
-    for path in sorted(PREDICTIONS.glob("*.jsonl")):
-        predictions = read_jsonl(path)
-        proba = np.array([[p["probs"][label] for label in LABELS] for p in predictions])
-        folds = [p["fold"] for p in predictions] if "fold" in predictions[0] else None
-        result = evaluation_of(path.stem, devset, proba, folds=6 if folds else None, fold_of=folds)
-        entry = summarise(result, devset, time.time())
+    saved = {path.stem: read_jsonl(path) for path in sorted(PREDICTIONS.glob("*.jsonl"))}
+    results, by_arm = {}, {}
+    for name, predictions in saved.items():
+        entry = summarise(evaluation_from_saved(name, devset, predictions), devset, time.time())
         entry.pop("predictions")
-        entry["seconds"] = old.get(path.stem, {}).get("seconds")
-        results[path.stem] = entry
-    by_arm: dict[str, list] = {}
-    for path in sorted(PREDICTIONS.glob("*-seed*.jsonl")):
-        if not path.stem.startswith("curve"):
-            by_arm.setdefault(path.stem.rsplit("-seed", 1)[0], []).append(read_jsonl(path))
+        entry["seconds"] = old.get(name, {}).get("seconds")
+        results[name] = entry
+        if "-seed" in name and not name.startswith("curve"):
+            by_arm.setdefault(name.rsplit("-seed", 1)[0], []).append(predictions)
     for arm, runs in by_arm.items():
         if len(runs) > 1:  # the seeds' models as one ensemble: mean probabilities
             proba = np.mean([[[p["probs"][label] for label in LABELS] for p in run] for run in runs], axis=0)

@@ -33,7 +33,9 @@ def load_classifier(name: str | os.PathLike | None = None, *, backend: str = "au
         return load_model_folder(DEFAULT_MODEL, backend=backend)
     if name == "tfidf":
         return load_model_folder(TFIDF_MODEL)
-    if name in ("similarity", "majority"):
+    if name == "similarity":  # nothing to learn: no training data to read
+        return make_trainable(name).fit()
+    if name == "majority":
         corpus = load_training()
         return make_trainable(name).fit(corpus["text"], corpus["stance"])
     path = Path(name)
