@@ -145,7 +145,7 @@ def fidelity(predictions: list[dict], devset) -> dict:
                  "text": r["text"], "speaker": None, "stance": r["pred"] if kind == "predicted" else r["gold"],
                  **{f"p_{k}": (v if kind == "predicted" else float(k == r["gold"])) for k, v in r["probs"].items()}}
                 for r in predictions]
-        return by_source(pd.DataFrame(rows), weighted=weighted, n_boot=10).set_index("source")["net_stance"]
+        return by_source(pd.DataFrame(rows), weighted=weighted).set_index("source")["net_stance"]
 
     gold = net("gold")
     counts, expected = net("predicted").loc[gold.index], net("predicted", weighted=True).loc[gold.index]
@@ -242,7 +242,7 @@ def held_out_sources(loso, seeds) -> list[dict]:
     frame = pd.DataFrame(rows)
     table = []
     for kind in ("gold", "predicted"):
-        for row in by_source(frame[frame["kind"] == kind].drop(columns="kind"), n_boot=1000).to_dict("records"):
+        for row in by_source(frame[frame["kind"] == kind].drop(columns="kind")).to_dict("records"):
             table.append({"kind": kind, **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}})
     return table
 

@@ -37,29 +37,29 @@ class Analysis:
     seed: int = 0
 
     def by_source(self, *, weighted: bool = False) -> pd.DataFrame:
-        """One row per source: shares, net stance with bootstrap 95% interval, mean confidence."""
+        """One row per source: shares, net stance with its 95% interval, mean confidence."""
 
-        return aggregate.by_source(self.claims, weighted=weighted, seed=self.seed)
+        return aggregate.by_source(self.claims, weighted=weighted)
 
     def by_voice(self) -> pd.DataFrame:
         """The same aggregates split into the author's own voice and quoted speakers."""
 
-        return aggregate.by_voice(self.claims, seed=self.seed)
+        return aggregate.by_voice(self.claims)
 
     def by_speaker(self) -> pd.DataFrame:
         """Aggregates per quoted speaker across sources."""
 
-        return aggregate.by_speaker(self.claims, seed=self.seed)
+        return aggregate.by_speaker(self.claims)
 
     def pairwise(self) -> pd.DataFrame:
         """Difference in net stance for every pair of sources, with interval and JS divergence."""
 
-        return aggregate.pairwise(self.claims, seed=self.seed)
+        return aggregate.pairwise(self.claims)
 
     def ranking(self) -> pd.DataFrame:
-        """Sources from most against to most in favor."""
+        """Sources from most against to most in favor; sources the intervals cannot tell apart share a rank."""
 
-        return ranking(self.by_source())
+        return ranking(self.by_source(), self.pairwise())
 
     def evidence(self, k: int = 3) -> pd.DataFrame:
         """The k most confident claims per source and stance, with offsets."""
@@ -68,7 +68,7 @@ class Analysis:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table the report shows, computed once."""
-        return aggregate.build_tables(self.claims, seed=self.seed)
+        return aggregate.build_tables(self.claims)
 
     def write(self, out_dir: str | os.PathLike, tables: dict | None = None) -> dict[str, Path]:
         """Write sources.csv, claims.jsonl and the self-contained report.html into ``out_dir``."""

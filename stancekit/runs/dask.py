@@ -204,7 +204,7 @@ def _write_outputs(out: Path, staging: Path, records: list[dict], claim_files: l
 
         claims = dd.read_parquet([str(f) for f in claim_files], columns=_COMPACT).assign(text="")
         group_by = DaskGroupBy()
-        tables = build_tables(claims, group_by=group_by, seed=seed)
+        tables = build_tables(claims, group_by=group_by)
         n_articles = group_by.count_articles(claims)
     rows = (row for path in claim_files for row in pd.read_parquet(path).to_dict("records"))
     errors = (json.loads(line) for i in range(len(records))

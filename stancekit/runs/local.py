@@ -168,7 +168,7 @@ def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
     """Aggregate from a compact claims table (no texts), then stream the claims from the partial file
     into the result files, so memory stays flat however many articles were compared."""
     claims = _compact_claims(checkpoint.paths["claims.jsonl"])
-    tables = build_tables(claims, seed=seed) if len(claims) else None
+    tables = build_tables(claims) if len(claims) else None
     n_articles = claims["doc_id"].nunique()
     del claims  # the report needs only the tables: free the claims table before drawing it
     with open(checkpoint.paths["docs.jsonl"], encoding="utf-8") as handle:
