@@ -63,10 +63,10 @@ def make_analysis() -> tuple[pd.DataFrame, list[dict]]:
 
 
 def write_report(out_dir: Path) -> dict[str, Path]:
-    """The full pipeline from constructed claims to files, with a small bootstrap."""
+    """The full pipeline from constructed claims to files."""
     claims, articles = make_analysis()
     rows = claims.to_dict("records")
-    return write_results(out_dir, build_tables(claims, n_boot=300, seed=0), rows, articles,
+    return write_results(out_dir, build_tables(claims), rows, articles,
                          n_articles=claims["doc_id"].nunique())
 
 
@@ -138,7 +138,7 @@ def test_print_table_shows_every_source():
 
     claims, _ = make_analysis()
     console = Console(record=True, width=160)
-    print_table(build_tables(claims, n_boot=50)["by_source"], console=console)
+    print_table(build_tables(claims)["by_source"], console=console)
     text = console.export_text()
     assert all(source in text for source in SOURCES) and "Net [95% CI]" in text
 
