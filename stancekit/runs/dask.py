@@ -6,8 +6,8 @@ classifies whole partitions in the same groups of documents, and writes each par
 to OUT/.partial-dask/ as Parquet. A partition's record appears only when all its files are
 written, so a task lost with its worker is simply run again, without duplicates, and ``resume``
 skips finished partitions. The per-source tables come from Dask's group-by over the claims: each
-group is summarised by the functions of aggregate.py with the generator of its position in sorted
-order, so figures and intervals equal the single-machine run's.
+group is summarised by the functions of aggregate.py with its claims in input order, so figures
+and intervals equal the single-machine run's.
 
 Inputs and OUT must be on a filesystem that every worker can read and write: local disk in local
 mode, a shared mount on a cluster.
