@@ -47,6 +47,7 @@ class SpeakerTracker:
 
     def __init__(self, text: str):
         self._text = text
+        self._full_names: dict[str, list[str]] | None = None
         self._last_person: str | None = None
         self._last_speaker: str | None = None
         self._quote_open = False
@@ -121,13 +122,9 @@ class SpeakerTracker:
         return who
 
     def _full_name(self, surname: str) -> list[str]:
-        for match in _FULL_NAME.finditer(self._text):
-            tokens = match.group(1).split()
-            if tokens[-1] == surname:
-                stripped = _strip_titles(tokens)
-                if len(stripped) >= 2:
-                    return stripped
-        return [surname]
+        if self._full_names is None:
+            self._full_names = full_names(self._text)
+        return self._full_names.get(surname, [surname])
 
     def _remember_subject(self, sentence: str, speaker: str | None) -> None:
         """A sentence that opens with a person's name makes it the referent of a later 'she'."""
@@ -145,6 +142,18 @@ class SpeakerTracker:
             person = self._full_name(head[0])
             if len(person) >= 2 and head[0].lower() not in _NON_PERSON:
                 self._last_person = " ".join(person)
+
+
+def full_names(text: str) -> dict[str, list[str]]:
+    """Surname -> the first full name (titles stripped) that ends with it in ``text``: one pass per article."""
+    found: dict[str, list[str]] = {}
+    for match in _FULL_NAME.finditer(text):
+        tokens = match.group(1).split()
+        if tokens[-1] not in found:
+            stripped = _strip_titles(tokens)
+            if len(stripped) >= 2:
+                found[tokens[-1]] = stripped
+    return found
 
 
 def _mask_quotes(sentence: str) -> str:
