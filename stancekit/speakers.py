@@ -40,6 +40,22 @@ _NON_PERSON = {"ice", "dhs", "fbi", "doj", "cbp", "the", "police", "department",
                "court", "office", "agency", "act", "university", "school", "board", "council", "house",
                "senate", "administration", "association", "alliance", "street", "news", "law"}
 _FULL_NAME = re.compile(r"\b([A-Z][a-z’'-]+(?:\s+[A-Z][a-zA-Z’'-]+){1,2})\b")
+_ROLE_WORDS = r"sheriff|mayor|governor|gov\.|attorney general|police chief|chief|judge|superintendent|supt\.|" \
+              r"commissioner|senator|sen\.|district attorney|prosecutor"
+_ROLE_CANONICAL = {"gov.": "governor", "sen.": "senator", "supt.": "superintendent", "police chief": "chief"}
+_TITLED_NAME = re.compile(rf"\b(?P<role>(?i:{_ROLE_WORDS}))\s+(?P<name>(?:(?:[A-Z]\.|[A-Z][\w’'-]*)\s+){{0,2}}[A-Z][\w’'-]+)")
+_NAMED_ROLE = re.compile(rf"\b(?P<name>[A-Z][\w’'-]+(?:\s+[A-Z][\w’'.-]+){{1,2}}),\s+(?:the|a)\s+"
+                         rf"(?:[\w’'-]+\s+){{0,3}}?(?P<role>(?i:{_ROLE_WORDS}))(?=[,;.]| of | in )")
+_ROLE_SUBJECT = re.compile(rf"^(?:the|this|that)\s+(?:[\w’'-]+\s+){{0,2}}?(?P<role>{_ROLE_WORDS})$", re.I)
+_OFFICE_SUBJECT = re.compile(r"^the\s+(?:[\w’'-]+\s+){0,2}?(?:sheriff|mayor|governor|attorney general|police chief|"
+                             r"district attorney)[’']s\s+(?:office|department)$", re.I)
+_UNNAMED = {"some", "others", "other", "many", "several", "most", "few", "both", "all", "one", "another", "any",
+            "some of them", "many of them", "others still", "some people", "many people", "officials", "authorities",
+            "observers", "experts", "sources", "people"}
+UNNAMED_SPEAKERS = "unnamed speakers"
+_DOCUMENTS = {"act", "law", "laws", "statute", "ordinance", "code", "constitution", "amendment", "directive", "bill",
+              "ruling", "rule", "regulation", "section", "clause", "provision", "provisions", "measure", "legislation"}
+_CONTINUED_QUOTE = re.compile(r"^[^“”\"]*[,.!?…—-][”\"]")
 
 
 class SpeakerTracker:
@@ -47,7 +63,7 @@ class SpeakerTracker:
 
     def __init__(self, text: str):
         self._text = text
-        self._full_names: dict[str, list[str]] | None = None
+        self._names: NameIndex | None = None
         self._last_person: str | None = None
         self._last_speaker: str | None = None
         self._quote_open = False
@@ -104,6 +120,10 @@ class SpeakerTracker:
     def _resolve(self, who: str | None) -> str | None:
         if not who:
             return None
+        generic = self._generic(who)
+        if generic is not None:
+            self._last_speaker = generic or None
+            return generic or None
         words = who.split()
         if len(words) == 1 and words[0].lower() in _PRONOUNS:
             resolved = self._last_speaker if words[0].lower() in ("they", "we", "it") else self._last_person
@@ -121,10 +141,34 @@ class SpeakerTracker:
         self._last_speaker = who
         return who
 
+    @property
+    def names(self) -> NameIndex:
+        """The article's full names and named roles, indexed on first use: one pass per article."""
+        if self._names is None:
+            self._names = NameIndex(self._text)
+        return self._names
+
     def _full_name(self, surname: str) -> list[str]:
-        if self._full_names is None:
-            self._full_names = full_names(self._text)
-        return self._full_names.get(surname, [surname])
+        return self.names.surnames.get(surname, [surname])
+
+    def _generic(self, who: str) -> str | None:
+        """A generic subject made consistent: a role the article names -> the person, a law -> '' (no
+        speaker), "Some"/"Others"/"Officials" -> UNNAMED_SPEAKERS, "The Sheriff's Office" -> "the sheriff's
+        office"; None when ``who`` is not generic."""
+        low = who.lower().strip()
+        if low in _UNNAMED:
+            return UNNAMED_SPEAKERS
+        if low.split()[-1] in _DOCUMENTS:
+            return ""
+        if _OFFICE_SUBJECT.match(low):
+            return low
+        role = _ROLE_SUBJECT.match(low)
+        if role:
+            person = self.names.holder(role.group("role"))
+            if person:
+                self._last_person = person
+            return person or low
+        return None
 
     def _remember_subject(self, sentence: str, speaker: str | None) -> None:
         """A sentence that opens with a person's name makes it the referent of a later 'she'."""
@@ -144,20 +188,44 @@ class SpeakerTracker:
                 self._last_person = " ".join(person)
 
 
-def full_names(text: str) -> dict[str, list[str]]:
-    """Surname -> the first full name (titles stripped) that ends with it in ``text``: one pass per article."""
-    found: dict[str, list[str]] = {}
-    for match in _FULL_NAME.finditer(text):
-        tokens = match.group(1).split()
-        if tokens[-1] not in found:
-            stripped = _strip_titles(tokens)
-            if len(stripped) >= 2:
-                found[tokens[-1]] = stripped
-    return found
+class NameIndex:
+    """Every full name and named role of one article, found in one pass so attribution stays linear."""
+
+    def __init__(self, text: str):
+        self.surnames: dict[str, list[str]] = {}
+        for match in _FULL_NAME.finditer(text):
+            tokens = match.group(1).split()
+            if tokens[-1] not in self.surnames:
+                stripped = _strip_titles(tokens)
+                if len(stripped) >= 2:
+                    self.surnames[tokens[-1]] = stripped
+        found = [(_role(m.group("role")), re.sub(r"[’']s$", "", m.group("name")).split())
+                 for pattern in (_TITLED_NAME, _NAMED_ROLE) for m in pattern.finditer(text)]
+        found = [(role, tokens) for role, tokens in found
+                 if not any(t.lower() in _NON_PERSON or t.lower() in _TITLES for t in tokens)]
+        for _, tokens in found:
+            if len(tokens) >= 2:
+                self.surnames.setdefault(tokens[-1], tokens)
+        self.roles: dict[str, set[str]] = {}
+        for role, tokens in found:
+            self.roles.setdefault(role, set()).add(" ".join(self.surnames.get(tokens[-1], tokens)))
+
+    def holder(self, role: str) -> str | None:
+        """The one person the article names in ``role`` ("sheriff" -> "Craig Owens"), else None."""
+        people = self.roles.get(_role(role), set())
+        return next(iter(people)) if len(people) == 1 else None
+
+
+def _role(word: str) -> str:
+    low = " ".join(word.lower().split())
+    return _ROLE_CANONICAL.get(low, low)
 
 
 def _mask_quotes(sentence: str) -> str:
     """Replace quoted words with spaces (same length) so verbs inside quotations are not read as attribution."""
+    continued = _CONTINUED_QUOTE.match(sentence)  # the end of a quotation opened in an earlier sentence
+    if continued:
+        sentence = " " * continued.end() + sentence[continued.end():]
     return re.sub(r"“[^”]*”?|\"[^\"]*\"?", lambda m: " " * len(m.group(0)), sentence)
 
 
