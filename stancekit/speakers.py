@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 _VERBS = (
-    r"said|says|say|told|tells|wrote|writes|added|adds|argued|argues|argue(?= that)|arguing|warned|warns|stated|"
+    r"said|says|say(?= (?:that|it|the|they|there|this)\b)|told|tells|wrote|writes|added|adds|argued|argues|argue(?= that)|arguing|warned|warns|stated|"
     r"claimed|replied|replies|asked|noted|explained|explains|maintain(?= that)|maintains|"
     r"maintained|emphasized|emphasize|re-emphasized|advised|insisted|insists|declared|declares|announced|"
     r"testified|contended|contends|acknowledged|tweeted|countered|responded|urged|urges|cautioned|"
