@@ -137,9 +137,11 @@ def _article_lines():
 
 
 def test_small_windows_cut_news_paragraphs_like_one_pass():
-    """On real paragraphs, windows of 2,000 characters give the cuts of one pass (none is forced)."""
-    for line in _article_lines():
-        assert segment_module._sentence_starts(line, size=2000) == segment_module._blingfire_starts(line)
+    """On real paragraphs (the longest near 1,000 characters), windows of 800 give the cuts of one pass."""
+    lines = _article_lines()
+    assert any(len(line) > 800 for line in lines)
+    for line in lines:
+        assert segment_module._sentence_starts(line, size=800) == segment_module._blingfire_starts(line)
 
 
 def test_splitting_reads_each_character_a_bounded_number_of_times(seeds, monkeypatch):
