@@ -2,8 +2,11 @@
 
 Covers the patterns news prose uses most: ``“…,” Miller said``, ``said Cristine Soto DeBerry``,
 ``Rochelle Bilal, Philadelphia’s sheriff, warned``, ``Critics argue that …``, ``X wrote in an
-affidavit``, ``according to X``. Pronouns (``she said``) and bare surnames resolve to the last
-full name seen; a quotation continuing over several sentences keeps its speaker.
+affidavit``, ``according to X``. Pronouns (``she said``) resolve to the last full name seen, bare
+surnames to the article's full name; a quotation continuing over several sentences keeps its speaker.
+Generic subjects are made consistent: ``the sheriff`` becomes the one sheriff the article names, a law
+(``the Immigration and Nationality Act``) is no speaker, ``Some``, ``Others`` and ``Officials`` are
+UNNAMED_SPEAKERS. The article's names are indexed once (NameIndex), so attribution is linear in its length.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import re
 
 _VERBS = (
-    r"said|says|told|tells|wrote|writes|added|adds|argued|argues|argue(?= that)|arguing|warned|warns|stated|"
+    r"said|says|say(?= (?:that|it|the|they|there|this)\b)|told|tells|wrote|writes|added|adds|argued|argues|"
+    r"argue(?= that)|arguing|warned|warns|stated|"
     r"claimed|replied|replies|asked|noted|explained|explains|maintain(?= that)|maintains|"
     r"maintained|emphasized|emphasize|re-emphasized|advised|insisted|insists|declared|declares|announced|"
     r"testified|contended|contends|acknowledged|tweeted|countered|responded|urged|urges|cautioned|"
@@ -40,6 +44,28 @@ _NON_PERSON = {"ice", "dhs", "fbi", "doj", "cbp", "the", "police", "department",
                "court", "office", "agency", "act", "university", "school", "board", "council", "house",
                "senate", "administration", "association", "alliance", "street", "news", "law"}
 _FULL_NAME = re.compile(r"\b([A-Z][a-z’'-]+(?:\s+[A-Z][a-zA-Z’'-]+){1,2})\b")
+_ROLES = ("sheriff", "mayor", "governor", r"gov\.", "attorney general", "police chief", "chief", "judge",
+          "superintendent", r"supt\.", "commissioner", "senator", r"sen\.", "district attorney", "prosecutor")
+_ROLE_WORDS = "|".join(_ROLES)
+# Written out in each capitalisation (a case-insensitive group makes the article-wide scan about twice as slow).
+_ROLE_CASES = "|".join(sorted({v for r in _ROLES for v in (r, r[0].upper() + r[1:], r.title())},
+                             key=len, reverse=True))
+_ROLE_CANONICAL = {"gov.": "governor", "sen.": "senator", "supt.": "superintendent", "police chief": "chief"}
+_TITLED_NAME = re.compile(rf"\b(?P<role>{_ROLE_CASES})\s+"
+                          rf"(?P<name>(?:(?:[A-Z]\.|[A-Z][\w’'-]*)\s+){{0,2}}[A-Z][\w’'-]+)")
+_NAMED_ROLE = re.compile(rf"\b(?P<name>[A-Z][\w’'-]+(?:\s+[A-Z][\w’'.-]+){{1,2}}),\s+(?:the|a)\s+"
+                         rf"(?:[\w’'-]+\s+){{0,3}}?(?P<role>{_ROLE_CASES})(?=[,;.]| of | in )")
+_ROLE_SUBJECT = re.compile(rf"^(?:the|this|that)\s+(?:[\w’'-]+\s+){{0,2}}?(?P<role>{_ROLE_WORDS})$", re.I)
+_OFFICE_SUBJECT = re.compile(r"^the\s+(?:[\w’'-]+\s+){0,2}?(?:sheriff|mayor|governor|attorney general|police chief|"
+                             r"district attorney)[’']s\s+(?:office|department)$", re.I)
+_UNNAMED = {"some", "others", "other", "many", "several", "most", "few", "both", "all", "one", "another", "any",
+            "some of them", "many of them", "others still", "some people", "many people", "officials", "authorities",
+            "observers", "experts", "sources", "people"}
+UNNAMED_SPEAKERS = "unnamed speakers"
+_DOCUMENTS = {"act", "law", "laws", "statute", "ordinance", "code", "constitution", "amendment", "directive", "bill",
+              "ruling", "rule", "regulation", "section", "clause", "provision", "provisions", "measure",
+              "legislation"}
+_CONTINUED_QUOTE = re.compile(r"^[^“”\"]*[,.!?…—-][”\"]")
 
 
 class SpeakerTracker:
@@ -47,6 +73,7 @@ class SpeakerTracker:
 
     def __init__(self, text: str):
         self._text = text
+        self._names: NameIndex | None = None
         self._last_person: str | None = None
         self._last_speaker: str | None = None
         self._quote_open = False
@@ -103,6 +130,10 @@ class SpeakerTracker:
     def _resolve(self, who: str | None) -> str | None:
         if not who:
             return None
+        generic = self._generic(who)
+        if generic is not None:
+            self._last_speaker = generic or None
+            return generic or None
         words = who.split()
         if len(words) == 1 and words[0].lower() in _PRONOUNS:
             resolved = self._last_speaker if words[0].lower() in ("they", "we", "it") else self._last_person
@@ -120,14 +151,34 @@ class SpeakerTracker:
         self._last_speaker = who
         return who
 
+    @property
+    def names(self) -> NameIndex:
+        """The article's full names and named roles, indexed on first use: one pass per article."""
+        if self._names is None:
+            self._names = NameIndex(self._text)
+        return self._names
+
     def _full_name(self, surname: str) -> list[str]:
-        for match in _FULL_NAME.finditer(self._text):
-            tokens = match.group(1).split()
-            if tokens[-1] == surname:
-                stripped = _strip_titles(tokens)
-                if len(stripped) >= 2:
-                    return stripped
-        return [surname]
+        return self.names.surnames.get(surname, [surname])
+
+    def _generic(self, who: str) -> str | None:
+        """A generic subject made consistent: a role the article names -> the person, a law -> '' (no
+        speaker), "Some"/"Others"/"Officials" -> UNNAMED_SPEAKERS, "The Sheriff's Office" -> "the sheriff's
+        office"; None when ``who`` is not generic."""
+        low = who.lower().strip()
+        if low in _UNNAMED:
+            return UNNAMED_SPEAKERS
+        if low.split()[-1] in _DOCUMENTS:
+            return ""
+        if _OFFICE_SUBJECT.match(low):
+            return low
+        role = _ROLE_SUBJECT.match(low)
+        if role:
+            person = self.names.holder(role.group("role"))
+            if person:
+                self._last_person = person
+            return person or low
+        return None
 
     def _remember_subject(self, sentence: str, speaker: str | None) -> None:
         """A sentence that opens with a person's name makes it the referent of a later 'she'."""
@@ -147,8 +198,44 @@ class SpeakerTracker:
                 self._last_person = " ".join(person)
 
 
+class NameIndex:
+    """Every full name and named role of one article, found in one pass so attribution stays linear."""
+
+    def __init__(self, text: str):
+        self.surnames: dict[str, list[str]] = {}
+        for match in _FULL_NAME.finditer(text):
+            tokens = match.group(1).split()
+            if tokens[-1] not in self.surnames:
+                stripped = _strip_titles(tokens)
+                if len(stripped) >= 2:
+                    self.surnames[tokens[-1]] = stripped
+        found = [(_role(m.group("role")), re.sub(r"[’']s$", "", m.group("name")).split())
+                 for pattern in (_TITLED_NAME, _NAMED_ROLE) for m in pattern.finditer(text)]
+        found = [(role, tokens) for role, tokens in found
+                 if not any(t.lower() in _NON_PERSON or t.lower() in _TITLES for t in tokens)]
+        for _, tokens in found:
+            if len(tokens) >= 2:
+                self.surnames.setdefault(tokens[-1], tokens)
+        self.roles: dict[str, set[str]] = {}
+        for role, tokens in found:
+            self.roles.setdefault(role, set()).add(" ".join(self.surnames.get(tokens[-1], tokens)))
+
+    def holder(self, role: str) -> str | None:
+        """The one person the article names in ``role`` ("sheriff" -> "Craig Owens"), else None."""
+        people = self.roles.get(_role(role), set())
+        return next(iter(people)) if len(people) == 1 else None
+
+
+def _role(word: str) -> str:
+    low = " ".join(word.lower().split())
+    return _ROLE_CANONICAL.get(low, low)
+
+
 def _mask_quotes(sentence: str) -> str:
     """Replace quoted words with spaces (same length) so verbs inside quotations are not read as attribution."""
+    continued = _CONTINUED_QUOTE.match(sentence)  # the end of a quotation opened in an earlier sentence
+    if continued:
+        sentence = " " * continued.end() + sentence[continued.end():]
     return re.sub(r"“[^”]*”?|\"[^\"]*\"?", lambda m: " " * len(m.group(0)), sentence)
 
 

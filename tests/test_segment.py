@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stancekit import load_articles, segment
-from stancekit.data import SEED_LABELS, read_jsonl
+from stancekit import load_articles, segment, speakers
+from stancekit.data import DEVSET_DIR, SEED_LABELS, read_jsonl
+
+segment_module = importlib.import_module("stancekit.segment")
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
 def _non_space(s: str) -> str:
@@ -28,8 +33,7 @@ def _check_tiling(text: str) -> None:
 
 @pytest.fixture(scope="module")
 def seeds():
-    from pathlib import Path
-    return {a.doc_id: a for a in load_articles(Path(__file__).resolve().parents[1] / "seeds")}
+    return {a.doc_id: a for a in load_articles(SEEDS)}
 
 
 def _texts(article):
@@ -107,3 +111,97 @@ def test_any_unicode_tiles_exactly(text):
 ]), max_size=60))
 def test_news_like_fragments_tile_exactly(parts):
     _check_tiling("".join(parts))
+
+
+def _long_paragraph(seeds, chars: int) -> str:
+    """One line of about ``chars`` characters: the seed articles' sentences repeated."""
+    sentences = [s.text for a in seeds.values() for s in segment(a.text) if s.is_claim]
+    return " ".join(sentences * (chars // sum(len(s) + 1 for s in sentences) + 1))[:chars]
+
+
+def test_long_single_line_tiles_exactly(seeds):
+    _check_tiling(_long_paragraph(seeds, 250_000))
+
+
+def test_window_by_window_cuts_equal_one_pass_cuts(seeds):
+    """Reading a long line in windows finds the same sentence starts as one blingfire pass over it."""
+    line = _long_paragraph(seeds, 250_000)
+    assert segment_module._sentence_starts(line) == segment_module._blingfire_starts(line)
+
+
+def _article_lines():
+    texts = [a.text for a in load_articles(SEEDS)]
+    if DEVSET_DIR.is_dir():
+        texts += [p.read_text(encoding="utf-8") for p in sorted((DEVSET_DIR / "articles").glob("*.txt"))]
+    return [text[a:b] for text in texts for a, b in segment_module._line_spans(text)]
+
+
+def test_small_windows_cut_news_paragraphs_like_one_pass():
+    """On real paragraphs (the longest near 1,000 characters), windows of 800 give the cuts of one pass."""
+    lines = _article_lines()
+    assert any(len(line) > 800 for line in lines)
+    for line in lines:
+        assert segment_module._sentence_starts(line, size=800) == segment_module._blingfire_starts(line)
+
+
+def test_splitting_reads_each_character_a_bounded_number_of_times(seeds, monkeypatch):
+    """Linear time: the windows given to blingfire add up to less than twice the line."""
+    read = []
+    original = segment_module._blingfire_starts
+    monkeypatch.setattr(segment_module, "_blingfire_starts",
+                        lambda window: read.append(len(window)) or original(window))
+    line = _long_paragraph(seeds, 60_000)
+    segment_module._sentence_starts(line, size=4000)
+    assert len(read) > 10 and sum(read) < 2 * len(line)
+
+
+def test_a_line_without_sentence_ends_is_cut_into_bounded_pieces():
+    line = "word " * 30_000
+    starts = segment_module._sentence_starts(line, size=10_000)
+    assert starts and all(b - a <= 7500 for a, b in zip([0, *starts], [*starts, len(line)]))
+    _check_tiling(line)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Every Democrat apart from Sens. Joe Manchin voted the bill down. Sen. Mark Kirk voted no.",
+     ["Every Democrat apart from Sens. Joe Manchin voted the bill down.", "Sen. Mark Kirk voted no."]),
+    ("Under the ruling in Lunn v. Commonwealth, people cannot be held.",
+     ["Under the ruling in Lunn v. Commonwealth, people cannot be held."]),
+    ("WASHINGTON, D.C. — This morning the chiefs spoke.", ["WASHINGTON, D.C. — This morning the chiefs spoke."]),
+])
+def test_cuts_mended_around_abbreviations(text, expected):
+    assert [s.text for s in segment(text)] == expected
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("Sheriff Craig Owens ended the program on Monday. The sheriff said the jail is safer.", "Craig Owens"),
+    ("Craig Owens, the Cobb County sheriff, ended the program. “It is over,” the sheriff said.", "Craig Owens"),
+    ("Attorney General Ken Paxton sued. “It is a question of safety,” the attorney general said.", "Ken Paxton"),
+    ("Sheriff Ann Lee and Sheriff Bo Diaz met. The sheriff said the jail is full.", "the sheriff"),
+    ("The jail is full. The Sheriff's Office said it does not honor detainers.", "the sheriff's office"),
+    ("The jail is full. The sheriff’s office said it does not honor detainers.", "the sheriff’s office"),
+    ("The jail is full. The Immigration and Nationality Act says that officers may help.", None),
+    ("The jail is full. The statute says nobody may be arrested in a courthouse.", None),
+    ("The jail is full. Some argue that the program erodes trust.", "unnamed speakers"),
+    ("The jail is full. Others say it makes the county safer.", "unnamed speakers"),
+    ("The jail is full. Officials said the program will continue.", "unnamed speakers"),
+    ("Mary Moriarty, a prosecutor, spoke. “We act. That simply isn’t true,” she added.", "Mary Moriarty"),
+])
+def test_generic_subjects_resolve_consistently(text, speaker):
+    assert segment(text)[-1].speaker == speaker
+
+
+def test_names_are_indexed_once_per_article(monkeypatch):
+    """Attribution does not re-read the article for each sentence that needs a full name."""
+    built = []
+
+    class Counting(speakers.NameIndex):
+        def __init__(self, text):
+            built.append(len(text))
+            super().__init__(text)
+
+    monkeypatch.setattr(speakers, "NameIndex", Counting)
+    text = "Dana Whitlock runs the jail. " + " ".join(f"Whitlock said the jail holds {n} people." for n in range(200))
+    segs = segment(text)
+    assert built == [len(text)]
+    assert {s.speaker for s in segs[1:]} == {"Dana Whitlock"}
