@@ -163,16 +163,17 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
     if engine == "dask":
         from .runs.dask import compare_on_dask
 
-        load_classifier(model, backend=backend)  # a bad model fails here, in one line, before any cluster starts
+        load_classifier(model, backend=backend)  # a bad model fails here, in one line, before a cluster starts
         result = compare_on_dask(paths, model, out=out, workers=workers, scheduler=scheduler, resume=resume,
-                                 max_mb=max_mb, progress=True, backend=backend, on_error=_echo_error, on_warning=_echo_warning)
+                                 max_mb=max_mb, progress=True, backend=backend, on_error=_echo_error,
+                                 on_warning=_echo_warning)
     else:
         from .runs.local import compare_paths
 
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")
-        result = compare_paths(paths, load_classifier(model, backend=backend), out=out, resume=resume, max_mb=max_mb,
-                               on_error=_echo_error, on_warning=_echo_warning)
+        result = compare_paths(paths, load_classifier(model, backend=backend), out=out, resume=resume,
+                               max_mb=max_mb, on_error=_echo_error, on_warning=_echo_warning)
     tally.add(result)
     if result.tables is not None:
         print_table(result.tables["by_source"])

@@ -58,9 +58,9 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     ``scheduler`` is the address of a running Dask cluster (``tcp://host:8786``); without it a
     local cluster of ``workers`` processes is started and stopped. ``model`` is what
     ``load_classifier`` takes (a name, a model folder, or module:attr); each worker loads it once.
-    ``model_threads`` is the torch threads per worker: by default the cores shared out among the
-    local workers, or torch's own default on a running cluster. ``backend`` is the transformer's
-    inference backend on every worker.
+    ``model_threads`` is the inference threads (torch or ONNX Runtime) per worker: by default the
+    cores shared out among the local workers, or the runtime's own default on a running cluster.
+    ``backend`` is the transformer's inference backend on every worker.
     """
     if importlib.util.find_spec("distributed") is None:
         raise UsageError("--engine dask needs Dask: pip install 'stancekit[dask]'")
