@@ -16,7 +16,6 @@ fp32 graph is 90 MB, the int8 one 59 MB (its word embeddings stay float).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -31,8 +30,6 @@ from .base import ClassifierMixin
 from .transformer import (CHECKSUMS, CONFIG, PACKAGED_BASE, WEIGHTS, _bucket, _length_batches,
                           _softmax, base_model_dir, verify_checksums)
 
-log = logging.getLogger(__name__)
-
 PRECISIONS = {"onnx-fp32": "fp32", "onnx-int8": "int8"}
 #: ONNX operator set of the exported graph (ONNX Runtime 1.17 and later run it).
 OPSET = 17
@@ -41,7 +38,7 @@ OPSET = 17
 class OnnxClassifier(ClassifierMixin):
     """A saved ``TransformerClassifier`` run by ONNX Runtime; ``predict_proba`` as the torch model's.
 
-    >>> clf = OnnxClassifier.load("models/stance-minilm", "onnx-int8")   # doctest: +SKIP
+    >>> clf = OnnxClassifier.load("models/stance-minilm", "onnx-fp32")   # doctest: +SKIP
     >>> clf.predict(["Sheriffs should honor ICE detainers."])              # doctest: +SKIP
     ['favor']
     """
@@ -66,10 +63,10 @@ class OnnxClassifier(ClassifierMixin):
             raise ModelError(errors.ONNX_UNREADABLE.format(path=graph, reason=_first_line(exc))) from None
 
     @classmethod
-    def load(cls, directory: str | os.PathLike, backend: str = "onnx-int8") -> OnnxClassifier:
+    def load(cls, directory: str | os.PathLike, backend: str = "onnx-fp32") -> OnnxClassifier:
         """The model folder's ONNX graph for ``backend`` ('onnx-fp32' or 'onnx-int8'), checksums verified."""
         if backend not in PRECISIONS:
-            raise ModelError(f"unknown ONNX backend {backend!r}; choose one of {', '.join(PRECISIONS)}")
+            raise ModelError(errors.UNKNOWN_BACKEND.format(backend=backend, choices=", ".join(PRECISIONS)))
         directory = Path(directory)
         verify_checksums(directory)
         config = _config(directory)
@@ -89,15 +86,8 @@ class OnnxClassifier(ClassifierMixin):
         ids = [encoding.ids for encoding in self.tokenizer_.encode_batch(texts)]
         order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), i))
         for batch in _length_batches(order, ids):
-            rows, width = _bucket(len(batch)), _bucket(len(ids[batch[-1]]))
-            input_ids = np.zeros((rows, width), dtype=np.int64)
-            mask = np.zeros((rows, width), dtype=np.int64)
-            mask[len(batch):, 0] = 1  # padding rows attend to one token; their output is dropped
-            for row, i in enumerate(batch):
-                input_ids[row, :len(ids[i])] = ids[i]
-                mask[row, :len(ids[i])] = 1
-            logits = self.session_.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
-            out[batch] = logits[:len(batch)]
+            shape = (_bucket(len(batch)), _bucket(len(ids[batch[-1]])))
+            out[batch] = self.session_.run(None, _feed([ids[i] for i in batch], shape))[0][:len(batch)]
         return out
 
 
@@ -141,11 +131,12 @@ def export(clf, path: str | os.PathLike) -> Path:
 
     import torch
 
-    model = _logits_only(copy.deepcopy(clf.model_).eval())  # a copy: the exporter leaves its model in train mode
+    model = _logits_only(copy.deepcopy(clf.model_).eval())  # a copy: the exporter leaves it in train mode
     ids = torch.ones((2, 16), dtype=torch.long)
     mask = torch.ones((2, 16), dtype=torch.long)
     mask[1, 9:] = 0  # padding in the example, so the trace keeps the mask's computation
-    axes = {"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"}, "logits": {0: "batch"}}
+    axes = {"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"},
+            "logits": {0: "batch"}}
     with warnings.catch_warnings():  # the tracer's notes about Python control flow are fixed shapes it handles
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (ids, mask), str(path), input_names=["input_ids", "attention_mask"],
@@ -182,9 +173,9 @@ def quantize_int8(fp32: str | os.PathLike, path: str | os.PathLike, texts: Seque
 
 def calibration_texts(n: int = 256) -> list[str]:
     """Every k-th claim of the training corpus, ``n`` in all: the calibration set of the int8 model."""
-    from ..data import SEEDS_DIR, read_jsonl
+    from ..data import TRAINING_CORPUS, read_jsonl
 
-    texts = [record["text"] for record in read_jsonl(SEEDS_DIR / "train" / "corpus.jsonl")]
+    texts = [record["text"] for record in read_jsonl(TRAINING_CORPUS)]
     return texts[::max(1, len(texts) // n)][:n]
 
 
@@ -192,13 +183,19 @@ def _calibration_feeds(ids: list[list[int]], size: int = 8):
     """Padded batches of ``size`` consecutive texts, as ONNX Runtime input feeds."""
     for start in range(0, len(ids), size):
         rows = ids[start:start + size]
-        width = max(len(r) for r in rows)
-        input_ids = np.zeros((len(rows), width), dtype=np.int64)
-        mask = np.zeros_like(input_ids)
-        for row, r in enumerate(rows):
-            input_ids[row, :len(r)] = r
-            mask[row, :len(r)] = 1
-        yield {"input_ids": input_ids, "attention_mask": mask}
+        yield _feed(rows, (len(rows), max(len(r) for r in rows)))
+
+
+def _feed(rows: list[list[int]], shape: tuple[int, int]) -> dict[str, np.ndarray]:
+    """Token ids zero-padded to ``shape`` and their attention mask; rows beyond ``rows`` (padding rows)
+    attend to one token, and their output is dropped."""
+    input_ids = np.zeros(shape, dtype=np.int64)
+    mask = np.zeros(shape, dtype=np.int64)
+    mask[len(rows):, 0] = 1
+    for row, ids in enumerate(rows):
+        input_ids[row, :len(ids)] = ids
+        mask[row, :len(ids)] = 1
+    return {"input_ids": input_ids, "attention_mask": mask}
 
 
 def _logits_only(model):

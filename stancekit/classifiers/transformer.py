@@ -285,7 +285,7 @@ class TransformerClassifier(ClassifierMixin):
         import torch
 
         if backend not in BACKENDS:
-            raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+            raise ModelError(errors.UNKNOWN_BACKEND.format(backend=backend, choices=", ".join(BACKENDS)))
         if backend != "int8":
             return self.model_
         if self._inference_model is None:
