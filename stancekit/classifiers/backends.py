@@ -48,7 +48,8 @@ def choose_backend(directory: str | os.PathLike) -> str:
     from ..data import cache_dir
 
     directory = Path(directory)
-    verify_checksums(directory)
+    if not (directory / CHECKSUMS).is_file():
+        verify_checksums(directory)  # says what is missing; loading the model verifies every file
     path = cache_dir() / CHOICES
     known = _read_choices(path)
     key = _machine_key(directory)
