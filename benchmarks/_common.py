@@ -36,5 +36,5 @@ def environment() -> dict:
 
     dirty = "+" if git("status", "--porcelain", "--untracked-files=no") else ""
     return {"commit": git("rev-parse", "--short", "HEAD") + dirty, "cpu": cpu, "cores": os.cpu_count(),
-            "cpu_flags": sorted(f for f in flags if f.startswith(("avx512", "amx", "avx2", "avx_vnni"))),
-            **{pkg: version(pkg) for pkg in ("stancekit", "torch", "transformers", "scikit-learn")}}
+            "cpu_flags": sorted(f for f in flags if f.startswith(("avx512", "amx", "avx2", "avx_vnni", "fma"))),
+            **{pkg: version(pkg) for pkg in ("stancekit", "torch", "transformers", "onnxruntime", "scikit-learn")}}

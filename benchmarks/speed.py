@@ -1,11 +1,17 @@
 """Speed and memory of stancekit, stage by stage and end to end, against a plain transformers pipeline.
 
-Synthetic corpora of 100, 1,000 and 10,000 articles are built by resampling seed segments (30-50
-per article, 8 sources), as folders of .jsonl files of 500 articles each. Every timing is the median of
---repeats runs (spread printed beside it).
+It prints the CPU and its flags first, then, side by side on the same claims: each inference backend
+(torch fp32, torch bf16 where the CPU has it, torch int8, ONNX Runtime fp32 and int8) in-process, its
+label agreement with torch fp32 and its dev-set macro-F1 (the shipped model trained on the dev set:
+for backend parity only); then whole processes (model load included) of `stancekit classify`
+against a plain `transformers.pipeline("text-classification")`.
 
-    python benchmarks/speed.py            # full run (about 15 minutes on 2 cores)
-    python benchmarks/speed.py --quick    # under a minute: seeds, 30 articles, 200 claims
+A synthetic corpus of 100 articles (1,000 and 10,000 with --end-to-end, which takes longer) is
+built by resampling seed segments (30-50 per article, 8 sources), as folders of .jsonl files of
+500 articles each. Every timing is the median of --repeats runs (spread printed beside it).
+
+    python benchmarks/speed.py            # full run (under 15 minutes on 2 quiet cores)
+    python benchmarks/speed.py --quick    # a few minutes: seeds, 30 articles, 200 claims
     python benchmarks/speed.py --end-to-end 1000,10000   # only the end-to-end rows and RSS growth
 
 writes benchmarks/results/speed.json (speed-quick.json with --quick) and prints a summary.
@@ -115,45 +121,90 @@ def stage_timings(corpus: Path, classifier, repeats: int) -> dict:
     return out
 
 
-def reference_comparison(claims: list[str], repeats: int) -> dict:
-    """stancekit's classifier vs transformers.pipeline('text-classification') over the same fp32 weights."""
-    import torch
-    from transformers import pipeline
+def backend_table(claims: list[str], devset, repeats: int) -> dict:
+    """Side by side on the same claims: every backend's in-process claims/s and label agreement with
+    torch fp32, and its macro-F1 and agreement on the dev set (trained on: backend parity only)."""
+    from sklearn.metrics import f1_score
 
-    from stancekit.classifiers import load_classifier
-    from stancekit.classifiers.transformer import resolve_backend
+    from stancekit.classifiers.backends import candidate_backends, load_backend
+    from stancekit.classifiers.registry import DEFAULT_MODEL
+    from stancekit.schema import LABELS
 
-    fast = load_classifier()
-    reference = pipeline("text-classification", model=fast.model_, tokenizer=fast.tokenizer_, device=-1,
-                         top_k=None, truncation=True, max_length=fast.max_length)
-    results = {"n_claims": len(claims), "threads": torch.get_num_threads(),
-               "stancekit_backend": resolve_backend(fast.backend)}
-    t, runs, fast_proba = timed(lambda: fast.predict_proba(claims), repeats)
-    results["stancekit"] = {"median_s": t, "runs": runs, "claims_per_s": len(claims) / t}
-    t, runs, ref_out = timed(lambda: reference(claims), repeats)
-    results["reference_pipeline"] = {"median_s": t, "runs": runs, "claims_per_s": len(claims) / t}
-    results["speedup"] = results["stancekit"]["claims_per_s"] / results["reference_pipeline"]["claims_per_s"]
-    ref_labels = [max(scores, key=lambda s: s["score"])["label"] for scores in ref_out]
-    fast_labels = [fast.labels[i] for i in fast_proba.argmax(axis=1)]
-    results["label_agreement_with_reference"] = sum(a == b for a, b in zip(ref_labels, fast_labels)) / len(claims)
-    return results
-
-
-def backend_agreement(texts: list[str], repeats: int) -> dict:
-    """Each backend's throughput and its label agreement with fp32 on the same texts."""
-    from stancekit.classifiers import load_classifier
-
-    clf = load_classifier(backend="fp32")
-    out = {}
-    base = None
-    for backend in ("fp32", "bf16", "int8"):
-        clf.backend = backend
-        clf.predict_proba(texts[:32])  # warm-up (and quantisation for int8)
-        t, runs, proba = timed(lambda: clf.predict_proba(texts), repeats)
+    dev_texts, dev_gold = list(devset["text"]), list(devset["stance"])
+    out, base, dev_base = {}, None, None
+    for backend in candidate_backends():
+        clf = load_backend(DEFAULT_MODEL, backend)
+        clf.predict_proba(claims[:32])  # warm-up (and, for torch int8, the quantization)
+        t, runs, proba = timed(lambda: clf.predict_proba(claims), repeats)
         labels = proba.argmax(axis=1)
+        dev_labels = clf.predict_proba(dev_texts).argmax(axis=1)
         base = labels if base is None else base
-        out[backend] = {"claims_per_s": len(texts) / t, "runs": runs,
-                        "label_agreement_with_fp32": float((labels == base).mean())}
+        dev_base = dev_labels if dev_base is None else dev_base
+        out[backend] = {
+            "claims_per_s": len(claims) / t, "runs": runs, "label_agreement_with_fp32": float((labels == base).mean()),
+            "devset_label_agreement_with_fp32": float((dev_labels == dev_base).mean()),
+            "devset_macro_f1_trained_on": f1_score(dev_gold, [LABELS[i] for i in dev_labels], labels=list(LABELS),
+                                                   average="macro")}
+        b = out[backend]
+        print(f"backend {backend:9s}: {b['claims_per_s']:6.0f} claims/s ({spread(runs)}), agreement with torch "
+              f"fp32 {b['label_agreement_with_fp32']:.4f} ({len(claims)} claims), "
+              f"{b['devset_label_agreement_with_fp32']:.4f} (dev set, {len(dev_texts)} claims); dev-set macro-F1 "
+              f"{b['devset_macro_f1_trained_on']:.3f} (trained-on, for backend parity only)", flush=True)
+    return out
+
+
+#: A plain transformers pipeline over the same weights (loaded by stancekit: the model folder keeps only
+#: the weights that differ from the base encoder), in a new process like `stancekit classify`.
+PLAIN_PIPELINE = """
+import json, sys, time
+start = time.perf_counter()
+from transformers import pipeline
+from stancekit.classifiers.transformer import TransformerClassifier
+from stancekit.classifiers.registry import DEFAULT_MODEL
+clf = TransformerClassifier.load(DEFAULT_MODEL, backend="fp32")
+texts = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")]
+classify = pipeline("text-classification", model=clf.model_, tokenizer=clf.tokenizer_, device=-1, top_k=None,
+                    truncation=True, max_length=clf.max_length)
+labels = [max(scores, key=lambda s: s["score"])["label"] for scores in classify(texts)]
+json.dump(labels, open(sys.argv[2], "w"))
+"""
+
+
+def whole_process(claims: list[str], repeats: int) -> dict:
+    """New processes, model load included: `stancekit classify` (auto backend) against a plain
+    transformers pipeline on the same claims, and the label agreement of the two."""
+    from stancekit.classifiers.backends import choose_backend
+    from stancekit.classifiers.registry import DEFAULT_MODEL
+
+    out: dict = {"n_claims": len(claims), "auto_backend": choose_backend(DEFAULT_MODEL)}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "claims.jsonl"
+        data.write_text("".join(json.dumps({"text": t}) + "\n" for t in claims), encoding="utf-8")
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", PLAIN_PIPELINE, str(data), f"{tmp}/plain.json"],
+                                  capture_output=True, text=True, cwd=ROOT)
+            runs.append(time.perf_counter() - start)
+            if proc.returncode:
+                raise SystemExit(f"plain pipeline failed:\n{proc.stderr[-2000:]}")
+        plain = json.loads(Path(f"{tmp}/plain.json").read_text())
+        out["transformers_pipeline"] = {"median_s": statistics.median(runs), "runs": runs,
+                                        "claims_per_s": len(claims) / statistics.median(runs)}
+        print(f"whole process, {len(claims)} claims: transformers pipeline (fp32) "
+              f"{out['transformers_pipeline']['claims_per_s']:.0f} claims/s ({spread(runs)})", flush=True)
+        result = Path(tmp) / "stancekit.jsonl"
+        cli = [run_cli(["classify", str(data), "--out", str(result)]) for _ in range(repeats)]
+        walls = [c["wall_s"] for c in cli]
+        labels = [json.loads(line)["stance"] for line in open(result, encoding="utf-8")]
+        wall = statistics.median(walls)
+        entry = {"median_s": wall, "runs": cli, "claims_per_s": len(claims) / wall,
+                 "label_agreement_with_pipeline": sum(a == b for a, b in zip(labels, plain)) / len(claims)}
+        entry["speedup_vs_pipeline"] = entry["claims_per_s"] / out["transformers_pipeline"]["claims_per_s"]
+        out["stancekit_classify"] = entry
+        print(f"whole process: stancekit classify (auto = {out['auto_backend']}) {entry['claims_per_s']:.0f} claims/s "
+              f"({spread(walls)}), {entry['speedup_vs_pipeline']:.1f}x the pipeline, label agreement with it "
+              f"{entry['label_agreement_with_pipeline']:.4f}", flush=True)
     return out
 
 
@@ -168,29 +219,27 @@ def main() -> None:
     if args.end_to_end:
         return end_to_end_only([int(n) for n in args.end_to_end.split(",")], args.repeats, args.save)
     from stancekit.classifiers import load_classifier
-    from stancekit.data import load_seeds, load_training
+    from stancekit.classifiers.backends import cpu_description
+    from stancekit.data import load_devset, load_seeds, load_training
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    sizes = [30] if args.quick else [100, 1000, 10000]
+    cpu = cpu_description()
+    print(f"CPU: {cpu['model']}, {cpu['cores']} cores; flags: {' '.join(cpu['flags'])}", flush=True)
+    sizes = [30] if args.quick else [100]
     print("environment:", environment(), flush=True)
-    report: dict = {"quick": args.quick, "repeats": args.repeats, "cpu_count": os.cpu_count()}
+    report: dict = {"quick": args.quick, "repeats": args.repeats, "cpu_count": os.cpu_count(), "cpu": cpu}
     start = time.perf_counter()
-    load_classifier()
+    load_classifier()  # with 'auto' on a new CPU, this measures the backends first
     report["model_load_s_warm"] = time.perf_counter() - start
 
     claims = list(load_seeds()["text"]) + list(load_training()["text"])
-    claims = claims[:200] if args.quick else claims
-    report["reference"] = reference_comparison(claims, args.repeats)
-    print(f"classify {report['reference']['n_claims']} claims: stancekit "
-          f"{report['reference']['stancekit']['claims_per_s']:.0f}/s ({report['reference']['stancekit_backend']}, "
-          f"{spread(report['reference']['stancekit']['runs'])}), transformers pipeline "
-          f"{report['reference']['reference_pipeline']['claims_per_s']:.0f}/s "
-          f"({spread(report['reference']['reference_pipeline']['runs'])}): "
-          f"{report['reference']['speedup']:.1f}x", flush=True)
-    report["backends"] = backend_agreement(claims, args.repeats)
-    for name, b in report["backends"].items():
-        print(f"backend {name}: {b['claims_per_s']:.0f} claims/s, label agreement with fp32 "
-              f"{b['label_agreement_with_fp32']:.4f}", flush=True)
+    claims = claims[:200] if args.quick else claims[:1000]
+    devset = load_devset()
+    devset = devset.select(range(200)) if args.quick else devset
+    report["backends"] = backend_table(claims, devset, args.repeats)
+    _save(report, args.quick, args.save)
+    report["whole_process"] = whole_process(claims, args.repeats)
+    _save(report, args.quick, args.save)
 
     cold = [run_cli(["compare", "seeds/", "--out", tempfile.mkdtemp()]) for _ in range(args.repeats)]
     report["cold_compare_seeds"] = {"median_s": statistics.median(c["wall_s"] for c in cold), "runs": cold}

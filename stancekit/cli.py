@@ -17,6 +17,7 @@ import click
 from .errors import NO_ARTICLES, RESUME_NEEDS_OUT, InputError, StancekitError, UsageError
 from .atomic import AtomicWriter
 from .classifiers import load_classifier
+from .classifiers.backends import BACKENDS
 from .io import iter_articles, warning_lines
 from .outputs import error_record, jsonl_line
 
@@ -92,6 +93,10 @@ def segment(paths: tuple[Path, ...], out: Path | None, claims_only: bool, max_mb
 
 
 _MODEL_HELP = "Classifier: 'transformer' (default, shipped), 'tfidf', 'similarity', a model folder, or module:attr."
+_backend_option = click.option(
+    "--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
+    help="Inference backend of a transformer model: 'auto' takes the fastest that keeps fp32's labels on this "
+         "CPU (measured once, then cached); fp32, bf16, int8 run torch; onnx-fp32, onnx-int8 run ONNX Runtime.")
 
 
 @cli.command()
@@ -100,7 +105,9 @@ _MODEL_HELP = "Classifier: 'transformer' (default, shipped), 'tfidf', 'similarit
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Output JSONL (default: stdout).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run into the same --out file.")
 @click.option("--max-mb", type=float, default=None, help="Largest input file in MB (default 20).")
-def classify(input_path: Path, model: str | None, out: Path | None, resume: bool, max_mb: float | None) -> None:
+@_backend_option
+def classify(input_path: Path, model: str | None, out: Path | None, resume: bool, max_mb: float | None,
+             backend: str) -> None:
     """Add stance and probabilities to every line of a JSONL file of claims.
 
     Each input line needs a "text" field; it is written back unchanged with "stance"
@@ -112,7 +119,7 @@ def classify(input_path: Path, model: str | None, out: Path | None, resume: bool
 
     if resume and out is None:
         raise UsageError(RESUME_NEEDS_OUT)
-    classifier = load_classifier(model)
+    classifier = load_classifier(model, backend=backend)
     tally = _Tally()
     try:
         counts = classify_jsonl(input_path, classifier, out=out, resume=resume, max_mb=max_mb,
@@ -140,8 +147,9 @@ def classify(input_path: Path, model: str | None, out: Path | None, resume: bool
               help="With --engine dask: worker processes of the local cluster.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="With --engine dask: a running cluster's scheduler (tcp://host:8786) instead of a local one.")
+@_backend_option
 def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool, max_mb: float | None,
-            engine: str, workers: int, scheduler: str | None) -> None:
+            engine: str, workers: int, scheduler: str | None, backend: str) -> None:
     """Compare sources side by side: stance shares, net stance with intervals, evidence.
 
     Prints the table and writes OUT/sources.csv, OUT/claims.jsonl and OUT/report.html
@@ -155,16 +163,17 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
     if engine == "dask":
         from .runs.dask import compare_on_dask
 
-        load_classifier(model)  # a bad model fails here, in one line, before any cluster starts
+        load_classifier(model, backend=backend)  # a bad model fails here, in one line, before a cluster starts
         result = compare_on_dask(paths, model, out=out, workers=workers, scheduler=scheduler, resume=resume,
-                                 max_mb=max_mb, progress=True, on_error=_echo_error, on_warning=_echo_warning)
+                                 max_mb=max_mb, progress=True, backend=backend, on_error=_echo_error,
+                                 on_warning=_echo_warning)
     else:
         from .runs.local import compare_paths
 
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")
-        result = compare_paths(paths, load_classifier(model), out=out, resume=resume, max_mb=max_mb,
-                               on_error=_echo_error, on_warning=_echo_warning)
+        result = compare_paths(paths, load_classifier(model, backend=backend), out=out, resume=resume,
+                               max_mb=max_mb, on_error=_echo_error, on_warning=_echo_warning)
     tally.add(result)
     if result.tables is not None:
         print_table(result.tables["by_source"])
@@ -192,8 +201,9 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
               help="With --cv/--loso: write the pooled predictions (doc_id, seg_id, text, gold, pred, probs, fold).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write metrics as JSON.")
 @click.option("--markdown", "markdown_path", type=click.Path(path_type=Path), help="Write metrics as markdown.")
+@_backend_option
 def evaluate(name: str, data: str, folds: int | None, loso: bool, seed: int, predictions_path: Path | None,
-             json_path: Path | None, markdown_path: Path | None) -> None:
+             json_path: Path | None, markdown_path: Path | None, backend: str) -> None:
     """Score a classifier against gold labels (macro-F1, F_avg, per class, accuracy, ECE, 95% CIs).
 
     Without --cv the classifier is used as it is; with --cv or --loso it is retrained in every fold,
@@ -216,7 +226,7 @@ def evaluate(name: str, data: str, folds: int | None, loso: bool, seed: int, pre
     else:
         if predictions_path:
             raise UsageError("--predictions writes cross-validated predictions; add --cv or --loso")
-        classifier = load_classifier(name)
+        classifier = load_classifier(name, backend=backend)
         _warn_if_trained_on(name, data)
         result = run_evaluation(classifier, gold, name=f"{name} on {data}", seed=seed)
     print_evaluation(result)

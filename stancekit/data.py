@@ -28,6 +28,14 @@ DEVSET_DIR = Path(os.environ.get("STANCEKIT_DEVSET", _CHECKOUT.parent / "shared"
 NAMED_SETS = ("seeds", "devset")
 
 
+def cache_dir() -> Path:
+    """Where stancekit keeps files it builds or measures once per machine (ONNX graphs, the backend
+    choice): $STANCEKIT_CACHE, else $XDG_CACHE_HOME/stancekit, else ~/.cache/stancekit."""
+    if os.environ.get("STANCEKIT_CACHE"):
+        return Path(os.environ["STANCEKIT_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stancekit"
+
+
 def read_jsonl(path: str | os.PathLike) -> list[dict]:
     """Records of a JSON Lines file (lines end at "\\n" only); a line that is not a JSON object raises
     InputError naming the file and line."""

@@ -34,6 +34,11 @@ BAD_MODULE_ATTR = "bad classifier {spec!r}: expected module:attr, for example my
 NOT_VALID_JSON = "{path}: not valid JSON"
 MODEL_FILE_MISSING = "{path}: missing; the model folder is incomplete"
 LABELS_DIFFER = "{path}: labels {found} differ from {expected}"
+UNKNOWN_BACKEND = "unknown backend {backend!r}; choose one of {choices}"
+ONNX_UNREADABLE = "{path}: not a readable ONNX model ({reason}); delete the file to rebuild it"
+BUILDING_ONNX = "building the {precision} ONNX model once, into {path} ..."
+MEASURING_BACKENDS = ("choosing the fastest backend that keeps fp32's labels on this CPU "
+                      "(once per CPU, a minute or more; cached in {path}) ...")
 
 # Inputs
 NO_ARTICLES = "no articles found in {paths}: expected .txt, .html, .htm or .jsonl files"

@@ -44,6 +44,15 @@ def no_network(monkeypatch):
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pinned_backend():
+    """Tests run the transformer on torch fp32 unless they choose a backend: 'auto' would measure
+    every backend on first use (tests/test_onnx.py checks that on a tiny model)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STANCEKIT_BACKEND", "fp32")
+        yield
+
+
 @pytest.fixture
 def seeds_dir() -> Path:
     return SEEDS

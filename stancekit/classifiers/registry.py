@@ -51,9 +51,11 @@ def load_classifier(name: str | os.PathLike | None = None, *, backend: str = "au
 
 
 def load_model_folder(directory: str | os.PathLike, *, backend: str = "auto") -> StanceClassifier:
-    """Load any folder written by a classifier's ``save`` (or ``stancekit train``)."""
+    """Load any folder written by a classifier's ``save`` (or ``stancekit train``); ``backend`` is
+    the transformer's inference backend (see ``backends``)."""
+    from .backends import load_backend
     from .baselines import EmbeddingSimilarityClassifier, MajorityClassifier, TfidfClassifier
-    from .transformer import CHECKSUMS, TransformerClassifier, verify_checksums
+    from .transformer import CHECKSUMS, verify_checksums
 
     directory = Path(directory)
     config_path = directory / CONFIG
@@ -66,7 +68,7 @@ def load_model_folder(directory: str | os.PathLike, *, backend: str = "auto") ->
     except ValueError:
         raise ModelError(errors.NOT_VALID_JSON.format(path=config_path)) from None
     if kind == "transformer":
-        return TransformerClassifier.load(directory, backend=backend)
+        return load_backend(directory, backend)
     loaders = {"tfidf": TfidfClassifier, "majority": MajorityClassifier, "similarity": EmbeddingSimilarityClassifier}
     if kind not in loaders:
         raise ModelError(f"{config_path}: unknown classifier {kind!r}; expected one of {', '.join(NAMES)}")

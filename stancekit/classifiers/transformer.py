@@ -1,10 +1,10 @@
 """The fine-tuned transformer: all-MiniLM-L6-v2 with a 3-way head, calibrated by temperature.
 
-Inference sorts texts by length and pads per batch (dense batches), runs under
-``torch.inference_mode`` and, where the CPU has native bfloat16 (AVX512-BF16 or AMX), under bf16
-autocast: the fastest backend measured here, agreeing with fp32 on 99.9% of labels, where int8
-dynamic quantization agreed on only ~93% (benchmarks/RESULTS.md). Batches are formed in a fixed
-order, so the same input always gives the same output.
+Inference sorts texts by length and pads per batch (dense batches) and runs under
+``torch.inference_mode``: in fp32, in bf16 autocast (``backend="bf16"``, for CPUs with native
+bfloat16) or with int8 dynamic quantization (``"int8"``). Batches are formed in a fixed order, so
+the same input always gives the same output. A saved model also runs on ONNX Runtime without torch
+(``onnx_backend``); ``load_classifier`` picks among all of them by measurement (``backends``).
 """
 
 from __future__ import annotations
@@ -285,7 +285,7 @@ class TransformerClassifier(ClassifierMixin):
         import torch
 
         if backend not in BACKENDS:
-            raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+            raise ModelError(errors.UNKNOWN_BACKEND.format(backend=backend, choices=", ".join(BACKENDS)))
         if backend != "int8":
             return self.model_
         if self._inference_model is None:
@@ -382,7 +382,8 @@ def mean_pool(hidden, attention_mask):
 
 
 def resolve_backend(backend: str) -> str:
-    """'auto' becomes bf16 on CPUs with native bfloat16 instructions, fp32 elsewhere."""
+    """The torch backend: 'auto' becomes bf16 on CPUs with native bfloat16 instructions, fp32
+    elsewhere (a model loaded through ``load_classifier`` has its backend chosen by measurement)."""
     if backend != "auto":
         return backend
     return "bf16" if _cpu_has_bf16() else "fp32"

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,12 +45,12 @@ STAGING = ".partial-dask"
 #: Claim columns the group-by needs (texts stay in the Parquet files until claims.jsonl is written).
 _COMPACT = [c for c in CLAIM_COLUMNS if c != "text"] + ["order"]
 
-_MODELS: dict[str, object] = {}  # per worker process: each model is loaded once
+_MODELS: dict[tuple, object] = {}  # per worker process: each model is loaded once
 
 
 def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, workers: int = 2,
                     scheduler: str | None = None, model_threads: int | None = None, resume: bool = False,
-                    max_mb: float | None = None, seed: int = 0, progress: bool = False,
+                    max_mb: float | None = None, seed: int = 0, progress: bool = False, backend: str = "auto",
                     on_error: Callable[[str], None] = lambda msg: None,
                     on_warning: Callable[[str], None] = lambda msg: None) -> CompareResult:
     """Run ``compare`` over ``paths`` on Dask and write the same files into ``out``.
@@ -57,8 +58,9 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     ``scheduler`` is the address of a running Dask cluster (``tcp://host:8786``); without it a
     local cluster of ``workers`` processes is started and stopped. ``model`` is what
     ``load_classifier`` takes (a name, a model folder, or module:attr); each worker loads it once.
-    ``model_threads`` is the torch threads per worker: by default the cores shared out among the
-    local workers, or torch's own default on a running cluster.
+    ``model_threads`` is the inference threads (torch or ONNX Runtime) per worker: by default the
+    cores shared out among the local workers, or the runtime's own default on a running cluster.
+    ``backend`` is the transformer's inference backend on every worker.
     """
     if importlib.util.find_spec("distributed") is None:
         raise UsageError("--engine dask needs Dask: pip install 'stancekit[dask]'")
@@ -73,8 +75,8 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     staging = _open_staging(out / STAGING, key, resume)
     threads = model_threads or (None if scheduler else max(1, (os.cpu_count() or 1) // workers))
     with _dask_client(scheduler, workers) as client:
-        done, fresh = _run_partitions(client, partitions, staging, model, group, max_mb, threads, progress,
-                                      on_error, on_warning)
+        done, fresh = _run_partitions(client, partitions, staging, (model, backend), group, max_mb, threads,
+                                      progress, on_error, on_warning)
         records = [{**done, **fresh}[index] for index in range(len(partitions))]
         if not any(r["processed"] or r["failed"] for r in records):
             shutil.rmtree(staging)
@@ -119,10 +121,11 @@ def _run_partitions(client, partitions, staging: Path, model, group, max_mb, thr
     return done, fresh
 
 
-def run_partition(index: int, partition: list, staging: Path, model: str | None, group: int,
+def run_partition(index: int, partition: list, staging: Path, model: tuple[str | None, str], group: int,
                   max_mb: float | None, threads: int | None) -> dict:
-    """Read, segment and classify one partition on a worker; write its files, then its record."""
-    classifier = _worker_model(model, threads)
+    """Read, segment and classify one partition (``model`` = (name, backend)) on a worker; write
+    its files, then its record."""
+    classifier = _worker_model(*model, threads)
     rows, documents, errors, messages, processed = [], [], [], [], 0
     for _, items in partition_groups([partition], group, 0, max_mb):
         articles, failed = split_inputs(items, lambda msg: messages.append(("error", msg)),
@@ -147,15 +150,15 @@ def run_partition(index: int, partition: list, staging: Path, model: str | None,
     return record
 
 
-def _worker_model(model: str | None, threads: int | None):
+def _worker_model(model: str | None, backend: str, threads: int | None):
     """The classifier for ``model`` in this worker process, loaded on first use."""
-    import torch
-
     if threads:
-        torch.set_num_threads(threads)
-    name = model or "default"
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # read by ONNX Runtime sessions and by torch at import
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+    name = (model or "default", backend)
     if name not in _MODELS:
-        _MODELS[name] = load_classifier(model)
+        _MODELS[name] = load_classifier(model, backend=backend)
     return _MODELS[name]
 
 
