@@ -146,7 +146,7 @@ def test_folder_without_articles_is_a_usage_error(tmp_path):
     for command in (["segment", tmp_path], ["compare", tmp_path, "--out", tmp_path / "out", "--model", FAKE]):
         result = invoke(*command)
         assert stderr_lines(result) == [f"error: no articles found in {tmp_path}: expected .txt, .html, .htm or "
-                                        ".jsonl files"]
+                                        ".jsonl files", summary()]
         assert result.exit_code == 2
     assert not (tmp_path / "out").exists()
 
@@ -281,7 +281,7 @@ def test_bad_model_is_one_line_and_exit_2(claims_file, tmp_path, case, command):
     model, expected = MODEL_CASES[case]
     extra = ["--out", tmp_path / "out"] if command == "compare" else []
     result = invoke(command, claims_file, "--model", model, *extra)
-    assert stderr_lines(result) == [expected]
+    assert stderr_lines(result) == [expected, summary()]
     assert result.exit_code == 2
     assert not (tmp_path / "out").exists()
 
@@ -295,7 +295,7 @@ def test_named_class_is_instantiated(claims_file):
 def test_classifier_that_crashes_is_reported_without_traceback(claims_file):
     result = invoke("classify", claims_file, "--model", "tests.fake_classifier:FailingClassifier")
     assert stderr_lines(result) == ["error: unexpected RuntimeError: boom (run 'stancekit --debug ...' for the "
-                                    "traceback)"]
+                                    "traceback)", summary()]
     assert result.exit_code == 1
 
 
@@ -341,7 +341,7 @@ def test_broken_model_folder_is_refused_with_its_file_named(model_copy, claims_f
     tamper, expected = MODEL_FOLDER_CASES[case]
     tamper(model_copy)
     result = invoke("classify", claims_file, "--model", model_copy)
-    assert stderr_lines(result) == [expected.format(d=model_copy)]
+    assert stderr_lines(result) == [expected.format(d=model_copy), summary()]
     assert result.exit_code == 2
 
 
@@ -369,8 +369,8 @@ def test_tfidf_file_loads(tfidf_file, claims_file):
 def test_tampered_tfidf_file_is_refused(tfidf_file, claims_file, tamper, problem):
     tamper(tfidf_file)
     result = invoke("classify", claims_file, "--model", tfidf_file)
-    (line,) = stderr_lines(result)
-    assert line.startswith(f"error: {tfidf_file}: {problem}")
+    line, last = stderr_lines(result)
+    assert line.startswith(f"error: {tfidf_file}: {problem}") and last == summary()
     assert result.exit_code == 2
 
 
@@ -383,14 +383,15 @@ def test_skops_file_with_untrusted_types_is_refused(tmp_path, claims_file):
     sio.dump({"model": KeywordClassifier()}, path)
     result = invoke("classify", claims_file, "--model", path)
     assert stderr_lines(result) == [f"error: {path}: refuses to load untrusted types "
-                                    "['tests.fake_classifier.KeywordClassifier']"]
+                                    "['tests.fake_classifier.KeywordClassifier']", summary()]
     assert result.exit_code == 2
 
 
 # ----------------------------------------------------------------- usage errors and --debug
 def test_resume_needs_out(claims_file):
     result = invoke("classify", claims_file, "--resume", "--model", FAKE)
-    assert stderr_lines(result) == ["error: --resume continues an interrupted run into its --out file; give --out"]
+    assert stderr_lines(result) == ["error: --resume continues an interrupted run into its --out file; give --out",
+                                    summary()]
     assert result.exit_code == 2
 
 
@@ -407,7 +408,7 @@ def test_bad_group_size_in_the_environment(tmp_path, claims_file, variable):
     args = (["compare", claims_file, "--out", tmp_path / "out"] if "DOC" in variable
             else ["classify", claims_file, "--out", tmp_path / "o.jsonl"])
     result = invoke(*args, "--model", FAKE, env={variable: "zero"})
-    assert stderr_lines(result) == [f"error: {variable}='zero': expected a whole number of at least 1"]
+    assert stderr_lines(result) == [f"error: {variable}='zero': expected a whole number of at least 1", summary()]
     assert result.exit_code == 2
 
 
@@ -420,7 +421,7 @@ def test_debug_raises_the_original_exception(claims_file):
 
 def test_traceback_only_with_debug(tmp_path, claims_file):
     plain = _stancekit("classify", claims_file, "--model", "nope")
-    assert plain.stderr.splitlines() == [UNKNOWN_MODEL]
+    assert plain.stderr.splitlines() == [UNKNOWN_MODEL, summary()]
     assert plain.returncode == 2
     debug = _stancekit("--debug", "classify", claims_file, "--model", "nope")
     assert "Traceback (most recent call last)" in debug.stderr
@@ -532,7 +533,7 @@ def test_resume_refuses_other_inputs(tmp_path):
                                                        "key": {"input": "/elsewhere.jsonl"}}))
     result = invoke("classify", one, "--model", FAKE, "--out", out, "--resume")
     assert stderr_lines(result) == [f"error: --resume: {partial} holds an interrupted run over other inputs or with "
-                                    "another model; run again without --resume to start over"]
+                                    "another model; run again without --resume to start afresh", summary()]
     assert result.exit_code == 2
     assert invoke("classify", one, "--model", FAKE, "--out", out).exit_code == 0
     assert not partial.exists()
@@ -576,7 +577,7 @@ def test_compare_crashed_midway_resumes_and_remembers_earlier_failures(tmp_path,
     crashed = invoke("compare", corpus, "--out", out, "--model", FAKE)
     assert stderr_lines(crashed) == [f"error: {corpus / 'd1.txt'}: file is empty",
                                      "error: unexpected RuntimeError: power cut (run 'stancekit --debug ...' for "
-                                     "the traceback)"]
+                                     "the traceback)", summary(processed=3, failed=1)]
     assert crashed.exit_code == 1
     assert json.loads((out / ".partial" / "progress.json").read_text())["items"] == 4
 

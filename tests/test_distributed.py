@@ -93,7 +93,7 @@ def test_cli_engine_arguments_are_checked_before_any_work(tmp_path, args, messag
 
     result = CliRunner().invoke(cli, ["compare", str(SEEDS), "--out", str(tmp_path / "out"), "--model", KEYWORDS,
                                       *args])
-    assert (result.exit_code, result.stderr.splitlines()[-1]) == (2, message)
+    assert (result.exit_code, result.stderr.splitlines()[-2:]) == (2, [message, "0 processed, 0 skipped, 0 failed"])
     assert not (tmp_path / "out").exists()
 
 
