@@ -39,8 +39,7 @@ class _Command(click.Group):
             raise
         except KeyboardInterrupt:
             tally = ctx.meta.get(_Tally.KEY)
-            resumable = tally is not None and tally.resumable
-            click.echo(errors.INTERRUPTED if resumable else errors.INTERRUPTED_UNSAVED, err=True)
+            click.echo(tally.interrupted if tally is not None else errors.INTERRUPTED_PLAIN, err=True)
             _Tally.summary(tally)
             ctx.exit(130)
         except Exception as err:
@@ -123,7 +122,7 @@ def classify(input_path: Path, model: str | None, out: Path | None, resume: bool
     """
     from .runs.local import classify_jsonl
 
-    tally = _Tally(resumable=out is not None)
+    tally = _Tally(interrupted=errors.INTERRUPTED if out is not None else errors.INTERRUPTED_UNSAVED)
     if resume and out is None:
         raise UsageError(RESUME_NEEDS_OUT)
     classifier = load_classifier(model)
@@ -163,7 +162,7 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
     """
     from .report import print_table
 
-    tally = _Tally(resumable=True)
+    tally = _Tally(interrupted=errors.INTERRUPTED)
     if engine == "dask":
         from .runs.dask import compare_on_dask
 
@@ -281,14 +280,15 @@ class _Tally(Counts):
 
     skipped: finished by an interrupted earlier run and not redone (--resume). The exit status is 2
     when any document failed, in this run or in the run it resumes. The command's tally is kept in
-    the click context, so a run that stops on an error still ends with its summary line.
+    the click context, so a run that stops on an error still ends with its summary line;
+    ``interrupted`` is the line for Ctrl-C.
     """
 
     KEY = "stancekit.tally"
 
-    def __init__(self, *, resumable: bool = False) -> None:
+    def __init__(self, *, interrupted: str = errors.INTERRUPTED_PLAIN) -> None:
         super().__init__()
-        self.resumable = resumable
+        self.interrupted = interrupted
         click.get_current_context().meta[self.KEY] = self
 
     def skip_error(self, item, sink=None) -> bool:

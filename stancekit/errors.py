@@ -60,3 +60,4 @@ RESUME_INPUT_ORDER = "--resume: the inputs come in another order than in the int
 RESUME_MODEL_DIFFERS = "--resume: the model differs from the interrupted run's; " + _AFRESH
 INTERRUPTED = "interrupted; finished work is kept: run the same command again with --resume to continue"
 INTERRUPTED_UNSAVED = "interrupted; give --out to make a run that --resume can continue"
+INTERRUPTED_PLAIN = "interrupted"

@@ -90,7 +90,7 @@ def analyze(articles_or_paths: Iterable[Article | str | os.PathLike] | str | os.
     articles, errors = _collect(articles_or_paths)
     if not articles:
         raise errors[0]
-    with RunProgress(len(articles), unit="article", enabled=progress, articles=False) as bar:
+    with RunProgress(len(articles), unit="articles", enabled=progress, articles=False) as bar:
         rows, documents = classify_articles(articles, classifier, on_batch=bar.per_batch(len(articles)))
     return Analysis(pd.DataFrame(rows, columns=list(CLAIM_COLUMNS)), documents, errors, seed)
 

@@ -928,3 +928,13 @@ def test_progress_bar_unless_quiet(tmp_path, monkeypatch, command, quiet):
     assert result.exit_code == 0
     assert shown == [not quiet]
     assert stderr_lines(result)[-1] == summary(processed=1)  # stderr is not a terminal here: no bar
+
+
+def test_ctrl_c_in_segment_exits_130_with_its_summary(tmp_path, monkeypatch):
+    def interrupt(text):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys.modules["stancekit.segment"], "segment", interrupt)
+    result = invoke("segment", _write(tmp_path / "a.txt", GOOD.encode()), "--out", tmp_path / "seg.jsonl")
+    assert (result.exit_code, stderr_lines(result)) == (130, ["interrupted", summary()])
+    assert not (tmp_path / "seg.jsonl").exists()

@@ -401,7 +401,7 @@ def test_local_compare_shows_the_bar_on_a_terminal_only(tmp_path, seeds_dir, mon
     monkeypatch.setattr(sys, "stderr", stream)
     compare_paths([seeds_dir], _keywords(), out=tmp_path / "out", progress=True)
     if terminal:
-        assert "articles/s" in stream.text and "claims/s" in stream.text and "100%" in stream.text
+        assert "bytes [" in stream.text and "articles/s" in stream.text and "claims/s" in stream.text
     else:
         assert stream.text == ""
 
@@ -411,7 +411,7 @@ def test_progress_messages_are_written_above_the_bar(monkeypatch):
 
     stream, seen = _Terminal(), []
     monkeypatch.setattr(sys, "stderr", stream)
-    with RunProgress(10, unit="claim", articles=False) as bar:
+    with RunProgress(10, unit="claims", articles=False) as bar:
         bar.advance(4, claims=4)
         bar.messages(seen.append)("a message")
         bar.per_batch(6)(3, 3)

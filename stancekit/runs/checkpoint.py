@@ -35,8 +35,9 @@ class Counts:
 class Checkpoint:
     """Partial output files plus a progress record (items consumed, bytes of each file).
 
-    The record also keeps the group size and a key describing the inputs and the model, so a
-    resumed run cuts the same groups and refuses to continue a run over something else.
+    The record also keeps the group size and a key describing the inputs (each file's size, time
+    and SHA-256) and the model (its files' checksums), so a resumed run cuts the same groups and
+    refuses, naming what changed, to continue a run over something else.
     """
 
     def __init__(self, folder: Path, names: Iterable[str], resume: bool, *, group: int,

@@ -100,7 +100,7 @@ def _run_partitions(client, partitions, staging: Path, model, group, max_mb, thr
     futures = [client.submit(run_partition, i, partitions[i], staging, model, group, max_mb, threads,
                              key=f"stancekit-partition-{i}-{staging}", pure=False) for i in todo]
     sizes = [sum(file_size(item) for item in part) for part in partitions]
-    with RunProgress(max(sum(sizes), 1), unit="B", enabled=progress,
+    with RunProgress(max(sum(sizes), 1), unit="bytes", enabled=progress,
                      initial=sum(sizes[i] for i in records)) as bar:
         on_error, on_warning = bar.messages(on_error), bar.messages(on_warning)
         for future in as_completed(futures):

@@ -57,7 +57,7 @@ def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out
     counts.skipped = checkpoint.done if checkpoint else 0
     counts.failed_before = checkpoint.failed_before if checkpoint else 0
     size = checkpoint.group if checkpoint else group_size("STANCEKIT_LINE_GROUP", LINE_GROUP)
-    with RunProgress(len(lines), unit="claim", enabled=progress, initial=counts.skipped, articles=False) as bar:
+    with RunProgress(len(lines), unit="claims", enabled=progress, initial=counts.skipped, articles=False) as bar:
         _classify_groups(path, classifier, groups(iter(lines), size, counts.skipped), checkpoint, counts,
                          bar.messages(on_error), bar)
     if checkpoint:
@@ -161,27 +161,29 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
     counts = counts if counts is not None else Counts()
     counts.skipped, counts.failed_before = checkpoint.done, checkpoint.failed_before
     ends = list(accumulate(sum(file_size(item) for item in part) for part in partitions))
-    with RunProgress(max(ends[-1], 1), unit="B", enabled=progress) as bar:
+    with RunProgress(max(ends[-1], 1), unit="bytes", enabled=progress) as bar:
         on_error, on_warning = bar.messages(on_error), bar.messages(on_warning)
         for first, group, part in partition_groups(partitions, checkpoint.group, checkpoint.done, max_mb):
             bar.move_to(max(bar.position, ends[part - 1] if part else 0))  # earlier partitions are done
             articles, errors = split_inputs(group, on_error, on_warning)
-            counts.failed += len(errors)
-            for err in errors:
-                checkpoint.handles["errors.jsonl"].write(jsonl_line(error_record(err)))
             share = min(sum(len(a.text) for a in articles), ends[part] - bar.position)  # bytes, roughly
             rows, documents = classify_articles(articles, classifier, on_batch=bar.per_batch(share))
+            _append(checkpoint, {"errors.jsonl": map(error_record, errors), "claims.jsonl": rows,
+                                 "docs.jsonl": documents})
             counts.processed += len(articles)
-            for row in rows:
-                checkpoint.handles["claims.jsonl"].write(jsonl_line(row))
-            for doc in documents:
-                checkpoint.handles["docs.jsonl"].write(jsonl_line(doc))
+            counts.failed += len(errors)
             checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
             bar.advance(0 if rows else share, articles=len(group))
     checkpoint.close()
     tables = _write_outputs(Path(out), checkpoint, seed)
     checkpoint.discard()
     return CompareResult(counts.processed, counts.failed, tables, counts.skipped, counts.failed_before)
+
+
+def _append(checkpoint: Checkpoint, records: dict) -> None:
+    """Append one group's records to the checkpoint's partial files ({file name: records})."""
+    for name, items in records.items():
+        checkpoint.handles[name].write("".join(jsonl_line(item) for item in items))
 
 
 def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:

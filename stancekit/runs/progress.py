@@ -13,16 +13,17 @@ from contextlib import nullcontext
 
 from tqdm.auto import tqdm
 
-_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
+_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}<{remaining}{postfix}]"
 
 
 class RunProgress:
-    """A bar over ``total`` units of input (``unit`` "B" for bytes), counting articles and claims."""
+    """A bar over ``total`` units of input ("bytes" of article files, or "claims"), counting articles
+    (shown unless ``articles`` is False) and claims."""
 
     def __init__(self, total: float, *, unit: str, enabled: bool = True, initial: float = 0,
                  articles: bool = True):
         self.bar = tqdm(total=total, initial=initial, unit=unit, unit_scale=True,
-                        unit_divisor=1024 if unit == "B" else 1000,
+                        unit_divisor=1024 if unit == "bytes" else 1000,
                         bar_format=_FORMAT, leave=False, dynamic_ncols=True, file=sys.stderr,
                         disable=None if enabled else True)  # None: only on a terminal
         self.show_articles = articles
