@@ -72,6 +72,7 @@ def _classify_groups(path: Path, classifier, line_groups, checkpoint: Checkpoint
                      on_error, bar: RunProgress) -> None:
     """Classify each group of lines and write it (to the checkpoint, or to stdout without one)."""
     sink = checkpoint.handles["out.jsonl"] if checkpoint else None
+    to_stdout = bar.messages(lambda text: print(text, end="", flush=True))  # above the bar on a terminal
     for first, group in line_groups:
         records, texts = _parse_lines(path, group, on_error)
         proba = predict_proba(classifier, texts)
@@ -89,7 +90,7 @@ def _classify_groups(path: Path, classifier, line_groups, checkpoint: Checkpoint
                 counts.processed += 1
             chunk.append(jsonl_line(record))
         if sink is None:
-            print("".join(chunk), end="", flush=True)
+            to_stdout("".join(chunk))
         else:
             sink.write("".join(chunk))
             checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
