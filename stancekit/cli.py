@@ -1,9 +1,10 @@
 """The ``stancekit`` command: thin subcommands over the library's functions.
 
 Input problems are reported one line each (file, line, problem) and never stop the other inputs;
-every run ends with a summary line on stderr ("N processed, N skipped, N failed"). The exit status
-is 2 when any input, argument or model was bad, 1 for an unexpected error (a bug), 0 otherwise.
-Tracebacks are shown only with ``stancekit --debug``.
+every run over documents ends with a summary line on stderr ("N processed, N skipped, N failed"),
+also when it stops on an error. The exit status is 2 when any input, argument or model was bad,
+1 for an unexpected error (a bug), 130 when interrupted (Ctrl-C), 0 otherwise. Tracebacks are
+shown only with ``stancekit --debug``.
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from pathlib import Path
 
 import click
 
-from .errors import NO_ARTICLES, RESUME_NEEDS_OUT, InputError, StancekitError, UsageError
+from . import errors
+from .errors import RESUME_NEEDS_OUT, InputError, StancekitError, UsageError
 from .atomic import AtomicWriter
 from .classifiers import load_classifier
 from .classifiers.backends import BACKENDS
 from .io import iter_articles, warning_lines
 from .outputs import error_record, jsonl_line
+from .runs.checkpoint import Counts
 
 
 class _Command(click.Group):
     """Turns errors into one-line messages (tracebacks only with --debug).
 
     Exit status 2 for stancekit's own errors (bad input, arguments or model) and for files that
-    cannot be read or written; 1 for anything unexpected, which is a bug worth reporting.
+    cannot be read or written; 1 for anything unexpected, which is a bug worth reporting; 130 for
+    Ctrl-C, with a line on how to continue. A run over documents still ends with its summary line.
     """
 
     def invoke(self, ctx):
@@ -34,10 +38,16 @@ class _Command(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except KeyboardInterrupt:
+            tally = ctx.meta.get(_Tally.KEY)
+            click.echo(tally.interrupted if tally is not None else errors.INTERRUPTED_PLAIN, err=True)
+            _Tally.summary(tally)
+            ctx.exit(130)
         except Exception as err:
             if ctx.params.get("debug"):
                 raise
             click.echo(f"error: {_one_line(err)}", err=True)
+            _Tally.summary(ctx.meta.get(_Tally.KEY))
             ctx.exit(2 if isinstance(err, (StancekitError, OSError)) else 1)
 
 
@@ -88,7 +98,6 @@ def segment(paths: tuple[Path, ...], out: Path | None, claims_only: bool, max_mb
                     continue
                 sink.write(jsonl_line({"doc_id": item.doc_id, "source": item.source, **seg.to_dict()}))
             tally.processed += 1
-        _require_documents(tally, paths)
     tally.finish()
 
 
@@ -97,6 +106,7 @@ _backend_option = click.option(
     "--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
     help="Inference backend of a transformer model: 'auto' takes the fastest that keeps fp32's labels on this "
          "CPU (measured once, then cached); fp32, bf16, int8 run torch; onnx-fp32, onnx-int8 run ONNX Runtime.")
+_QUIET_HELP = "No progress bar (it is shown only when stderr is a terminal)."
 
 
 @cli.command()
@@ -106,8 +116,9 @@ _backend_option = click.option(
 @click.option("--resume", is_flag=True, help="Continue an interrupted run into the same --out file.")
 @click.option("--max-mb", type=float, default=None, help="Largest input file in MB (default 20).")
 @_backend_option
+@click.option("--quiet", "-q", is_flag=True, help=_QUIET_HELP)
 def classify(input_path: Path, model: str | None, out: Path | None, resume: bool, max_mb: float | None,
-             backend: str) -> None:
+             backend: str, quiet: bool) -> None:
     """Add stance and probabilities to every line of a JSONL file of claims.
 
     Each input line needs a "text" field; it is written back unchanged with "stance"
@@ -117,20 +128,18 @@ def classify(input_path: Path, model: str | None, out: Path | None, resume: bool
     """
     from .runs.local import classify_jsonl
 
+    tally = _Tally(interrupted=errors.INTERRUPTED if out is not None else errors.INTERRUPTED_UNSAVED)
     if resume and out is None:
         raise UsageError(RESUME_NEEDS_OUT)
     classifier = load_classifier(model, backend=backend)
-    tally = _Tally()
     try:
-        counts = classify_jsonl(input_path, classifier, out=out, resume=resume, max_mb=max_mb,
-                                on_error=_echo_error, on_warning=_echo_warning)
+        classify_jsonl(input_path, classifier, out=out, resume=resume, max_mb=max_mb, on_error=_echo_error,
+                       on_warning=_echo_warning, model=model or "default", progress=not quiet, counts=tally)
     except InputError as err:  # the file itself: nothing to write, one line and the summary
         if click.get_current_context().find_root().params.get("debug"):
             raise
         _echo_error(str(err))
         tally.failed = 1
-    else:
-        tally.add(counts)
     tally.finish()
 
 
@@ -148,8 +157,9 @@ def classify(input_path: Path, model: str | None, out: Path | None, resume: bool
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="With --engine dask: a running cluster's scheduler (tcp://host:8786) instead of a local one.")
 @_backend_option
+@click.option("--quiet", "-q", is_flag=True, help=_QUIET_HELP)
 def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool, max_mb: float | None,
-            engine: str, workers: int, scheduler: str | None, backend: str) -> None:
+            engine: str, workers: int, scheduler: str | None, backend: str, quiet: bool) -> None:
     """Compare sources side by side: stance shares, net stance with intervals, evidence.
 
     Prints the table and writes OUT/sources.csv, OUT/claims.jsonl and OUT/report.html
@@ -159,28 +169,27 @@ def compare(paths: tuple[Path, ...], out: Path, model: str | None, resume: bool,
     """
     from .report import print_table
 
-    tally = _Tally()
+    tally = _Tally(interrupted=errors.INTERRUPTED)
     if engine == "dask":
         from .runs.dask import compare_on_dask
 
         load_classifier(model, backend=backend)  # a bad model fails here, in one line, before a cluster starts
         result = compare_on_dask(paths, model, out=out, workers=workers, scheduler=scheduler, resume=resume,
-                                 max_mb=max_mb, progress=True, backend=backend, on_error=_echo_error,
-                                 on_warning=_echo_warning)
+                                 max_mb=max_mb, progress=not quiet, backend=backend, on_error=_echo_error,
+                                 on_warning=_echo_warning, counts=tally)
     else:
         from .runs.local import compare_paths
 
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")
         result = compare_paths(paths, load_classifier(model, backend=backend), out=out, resume=resume,
-                               max_mb=max_mb, on_error=_echo_error, on_warning=_echo_warning)
-    tally.add(result)
+                               max_mb=max_mb, on_error=_echo_error, on_warning=_echo_warning,
+                               model=model or "default", progress=not quiet, counts=tally)
     if result.tables is not None:
         print_table(result.tables["by_source"])
         click.echo(f"wrote {out / 'sources.csv'}, {out / 'claims.jsonl'}, {out / 'report.html'}", err=True)
     elif tally.processed + tally.skipped - tally.failed_before:
-        click.echo("warning: no claims found in the articles; sources.csv, claims.jsonl and report.html "
-                   "were not written", err=True)
+        _echo_warning(errors.NO_CLAIMS)
     if tally.failed or tally.failed_before:
         click.echo(f"wrote {out / 'errors.jsonl'} (one record per document that could not be read)", err=True)
     tally.finish()
@@ -274,26 +283,21 @@ def _echo_warning(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
-def _require_documents(tally: _Tally, paths) -> None:
-    if not (tally.processed or tally.skipped or tally.failed):
-        raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
-
-
-class _Tally:
+class _Tally(Counts):
     """Counts documents processed, skipped and failed, reports each failure on one line, sets the exit status.
 
     skipped: finished by an interrupted earlier run and not redone (--resume). The exit status is 2
-    when any document failed, in this run or in the run it resumes.
+    when any document failed, in this run or in the run it resumes. The command's tally is kept in
+    the click context, so a run that stops on an error still ends with its summary line;
+    ``interrupted`` is the line for Ctrl-C.
     """
 
-    def __init__(self) -> None:
-        self.processed = self.failed = self.skipped = self.failed_before = 0
+    KEY = "stancekit.tally"
 
-    def add(self, counts) -> None:
-        self.processed += counts.processed
-        self.failed += counts.failed
-        self.skipped += counts.skipped
-        self.failed_before += counts.failed_before
+    def __init__(self, *, interrupted: str = errors.INTERRUPTED_PLAIN) -> None:
+        super().__init__()
+        self.interrupted = interrupted
+        click.get_current_context().meta[self.KEY] = self
 
     def skip_error(self, item, sink=None) -> bool:
         if isinstance(item, InputError):
@@ -310,9 +314,15 @@ class _Tally:
         if self.failed_before:
             _echo_warning(f"{self.failed_before} of the {self.skipped} documents finished before --resume "
                           "could not be read; their error records are in the output")
-        click.echo(f"{self.processed} processed, {self.skipped} skipped, {self.failed} failed", err=True)
+        self.summary(self)
         if self.failed or self.failed_before:
             sys.exit(2)
+
+    @staticmethod
+    def summary(tally: _Tally | None) -> None:
+        """The summary line, when a run over documents was started (``tally`` is not None)."""
+        if tally is not None:
+            click.echo(f"{tally.processed} processed, {tally.skipped} skipped, {tally.failed} failed", err=True)
 
 
 def main() -> None:

@@ -50,8 +50,19 @@ NESTED_TOO_DEEPLY = "malformed JSON: nested too deeply"
 NOT_AN_OBJECT = "expected a JSON object, got {kind}"
 NO_TEXT_FIELD = "record has no 'text' field"
 TEXT_NOT_A_STRING = "'text' must be a string, got {kind}"
+TEXT_EMPTY = "'text' is empty"
+NO_CLAIMS = "no claims found in the articles; sources.csv, claims.jsonl and report.html were not written"
 
 # Runs
 RESUME_NEEDS_OUT = "--resume continues an interrupted run into its --out file; give --out"
+_AFRESH = "run again without --resume to start afresh"
 RESUME_OTHER_RUN = ("--resume: {folder} holds an interrupted run over other inputs or with another model; "
-                    "run again without --resume to start over")
+                    + _AFRESH)
+RESUME_INPUT_CHANGED = "--resume: input {path} changed since the interrupted run; " + _AFRESH
+RESUME_INPUT_NEW = "--resume: input {path} is new since the interrupted run; " + _AFRESH
+RESUME_INPUT_GONE = "--resume: input {path} is gone since the interrupted run; " + _AFRESH
+RESUME_INPUT_ORDER = "--resume: the inputs come in another order than in the interrupted run; " + _AFRESH
+RESUME_MODEL_DIFFERS = "--resume: the model differs from the interrupted run's; " + _AFRESH
+INTERRUPTED = "interrupted; finished work is kept: run the same command again with --resume to continue"
+INTERRUPTED_UNSAVED = "interrupted; give --out to make a run that --resume can continue"
+INTERRUPTED_PLAIN = "interrupted"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import errors
-from .errors import InputError
+from .errors import InputError, UsageError
 from .schema import Article
 
 TEXT_SUFFIXES = {".txt"}
@@ -51,14 +51,22 @@ def iter_articles(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
 
 def iter_inputs(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> Iterator[InputFile | InputError]:
     """The files under ``paths`` (files, folders, glob patterns) in reading order, not yet read,
-    or an InputError for a bad path."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
+    or an InputError for a bad path. Raises UsageError when ``paths`` hold nothing to read at all."""
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    found = False
+    for item in _iter_paths(paths):
+        found = True
+        yield item
+    if not found:
+        raise UsageError(errors.NO_ARTICLES.format(paths=", ".join(str(p) for p in paths) or "(no paths)"))
+
+
+def _iter_paths(paths: list) -> Iterator[InputFile | InputError]:
     for raw in paths:
         path = Path(raw)
         if not path.exists() and _GLOB.search(str(raw)):
             matches = sorted(Path(p) for p in glob.glob(str(raw), recursive=True))
-            yield from iter_inputs(matches) if matches else [InputError(path, "no files match this pattern")]
+            yield from _iter_paths(matches) if matches else [InputError(path, "no files match this pattern")]
         elif path.is_dir():
             yield from _iter_folder(path)
         elif not path.exists():
@@ -258,11 +266,13 @@ def read_jsonl_lines(path: str | os.PathLike, lines: Iterable[tuple[int, str]]) 
 
 
 def text_problem(record: dict) -> str | None:
-    """What makes a record's ``text`` field unusable (missing, not a string), or None when it is usable."""
+    """What makes a record's ``text`` field unusable (missing, not a string, blank), or None when it is usable."""
     if "text" not in record:
         return errors.NO_TEXT_FIELD
     if not isinstance(record["text"], str):
         return errors.TEXT_NOT_A_STRING.format(kind=type(record["text"]).__name__)
+    if not record["text"].strip():
+        return errors.TEXT_EMPTY
     return None
 
 
@@ -272,8 +282,6 @@ def _iter_jsonl(path: Path, text: str, warnings: list[str]) -> Iterator[Article 
             yield record
         elif problem := text_problem(record):
             yield InputError(path, problem, lineno)
-        elif not record["text"].strip():
-            yield InputError(path, "'text' is empty", lineno)
         else:
             meta = {"doc_id": f"{path.stem}:{lineno}", "source": path.stem, **record}
             yield _make_article(path, record["text"], warnings, meta, lineno)

@@ -7,22 +7,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tqdm.auto import tqdm
-
 from . import aggregate
 from .classifiers import load_classifier
 from .classifiers.base import StanceClassifier, check_classifier, to_label_order
-from .errors import InputError
+from .errors import NO_CLAIMS, InputError, UsageError
 from .io import iter_articles, split_inputs
 from .outputs import write_results
 from .pairwise import ranking
+from .runs.progress import RunProgress
 from .schema import CLAIM_COLUMNS, LABELS, PROB_COLUMNS, Article, claim_record
 from .segment import segment
 
@@ -71,7 +70,10 @@ class Analysis:
         return aggregate.build_tables(self.claims)
 
     def write(self, out_dir: str | os.PathLike, tables: dict | None = None) -> dict[str, Path]:
-        """Write sources.csv, claims.jsonl and the self-contained report.html into ``out_dir``."""
+        """Write sources.csv, claims.jsonl and the self-contained report.html into ``out_dir``;
+        raises UsageError when there are no claims, rather than write an empty report."""
+        if self.claims.empty:
+            raise UsageError(NO_CLAIMS)
         rows = (row._asdict() for row in self.claims[list(CLAIM_COLUMNS)].itertuples(index=False))
         return write_results(out_dir, tables or self.tables(), rows, self.articles,
                              n_articles=self.claims["doc_id"].nunique())
@@ -79,19 +81,27 @@ class Analysis:
 
 def analyze(articles_or_paths: Iterable[Article | str | os.PathLike] | str | os.PathLike,
             classifier: StanceClassifier | None = None, *, progress: bool = False, seed: int = 0) -> Analysis:
-    """Segment every article, classify its claims, and return an Analysis ready to aggregate."""
+    """Segment every article, classify its claims, and return an Analysis ready to aggregate.
+
+    Inputs that cannot be read are kept in ``Analysis.errors``; when nothing at all can be read, the
+    first of them is raised (a UsageError when the paths hold no article files at all).
+    """
     classifier = check_classifier(classifier if classifier is not None else load_classifier())
     articles, errors = _collect(articles_or_paths)
-    rows, documents = classify_articles(articles, classifier, progress=progress)
+    if not articles:
+        raise errors[0]
+    with RunProgress(len(articles), unit="articles", enabled=progress, articles=False) as bar:
+        rows, documents = classify_articles(articles, classifier, on_batch=bar.per_batch(len(articles)))
     return Analysis(pd.DataFrame(rows, columns=list(CLAIM_COLUMNS)), documents, errors, seed)
 
 
 def classify_articles(articles: list[Article], classifier: StanceClassifier, *,
-                      progress: bool = False) -> tuple[list[dict], list[dict]]:
-    """Claim rows (CLAIM_COLUMNS) and per-article drill-down records for a batch of articles."""
+                      on_batch: Callable[[int, int], None] | None = None) -> tuple[list[dict], list[dict]]:
+    """Claim rows (CLAIM_COLUMNS) and per-article drill-down records for a batch of articles;
+    ``on_batch`` follows the classification as in predict_proba."""
     segmented = [(a, segment(a.text)) for a in articles]
     texts = [s.text for _, segs in segmented for s in segs if s.is_claim]
-    proba = predict_proba(classifier, texts, progress=progress)
+    proba = predict_proba(classifier, texts, on_batch=on_batch)
     rows, documents, k = [], [], 0
     for article, segs in segmented:
         doc_segments = []
@@ -109,26 +119,28 @@ def classify_articles(articles: list[Article], classifier: StanceClassifier, *,
     return rows, documents
 
 
-def predict_proba(classifier: StanceClassifier, texts: list[str], *, progress: bool = False,
-                  chunk: int = 512) -> np.ndarray:
-    """Probabilities in LABELS order, in chunks so a progress bar can follow long inputs."""
+def predict_proba(classifier: StanceClassifier, texts: list[str], *,
+                  on_batch: Callable[[int, int], None] | None = None, chunk: int = 512) -> np.ndarray:
+    """Probabilities in LABELS order, in chunks so that ``on_batch(n, total)``, called after each
+    chunk of n of the total texts, can show progress on long inputs."""
     if not texts:
         return np.zeros((0, len(LABELS)))
     parts = []
-    with tqdm(total=len(texts), unit="claim", disable=not progress or len(texts) < chunk, leave=False) as bar:
-        for i in range(0, len(texts), chunk):
-            batch = texts[i:i + chunk]
-            parts.append(to_label_order(np.asarray(classifier.predict_proba(batch)), classifier.labels))
-            bar.update(len(batch))
+    for i in range(0, len(texts), chunk):
+        batch = texts[i:i + chunk]
+        parts.append(to_label_order(np.asarray(classifier.predict_proba(batch)), classifier.labels))
+        if on_batch is not None:
+            on_batch(len(batch), len(texts))
     return np.concatenate(parts)
 
 
 def _collect(items) -> tuple[list[Article], list[InputError]]:
-    """(articles, input errors) of a mix of Article objects and paths."""
+    """(articles, input errors) of a mix of Article objects and paths; raises UsageError when there
+    are neither articles nor files to read."""
     if isinstance(items, (str, os.PathLike, Article)):
         items = [items]
     articles, paths = [], []
     for item in items:
         (articles if isinstance(item, Article) else paths).append(item)
-    loaded, errors = split_inputs(iter_articles(paths)) if paths else ([], [])
+    loaded, errors = split_inputs(iter_articles(paths)) if paths or not articles else ([], [])
     return articles + loaded, errors

@@ -146,7 +146,7 @@ def test_folder_without_articles_is_a_usage_error(tmp_path):
     for command in (["segment", tmp_path], ["compare", tmp_path, "--out", tmp_path / "out", "--model", FAKE]):
         result = invoke(*command)
         assert stderr_lines(result) == [f"error: no articles found in {tmp_path}: expected .txt, .html, .htm or "
-                                        ".jsonl files"]
+                                        ".jsonl files", summary()]
         assert result.exit_code == 2
     assert not (tmp_path / "out").exists()
 
@@ -281,7 +281,7 @@ def test_bad_model_is_one_line_and_exit_2(claims_file, tmp_path, case, command):
     model, expected = MODEL_CASES[case]
     extra = ["--out", tmp_path / "out"] if command == "compare" else []
     result = invoke(command, claims_file, "--model", model, *extra)
-    assert stderr_lines(result) == [expected]
+    assert stderr_lines(result) == [expected, summary()]
     assert result.exit_code == 2
     assert not (tmp_path / "out").exists()
 
@@ -295,7 +295,7 @@ def test_named_class_is_instantiated(claims_file):
 def test_classifier_that_crashes_is_reported_without_traceback(claims_file):
     result = invoke("classify", claims_file, "--model", "tests.fake_classifier:FailingClassifier")
     assert stderr_lines(result) == ["error: unexpected RuntimeError: boom (run 'stancekit --debug ...' for the "
-                                    "traceback)"]
+                                    "traceback)", summary()]
     assert result.exit_code == 1
 
 
@@ -341,7 +341,7 @@ def test_broken_model_folder_is_refused_with_its_file_named(model_copy, claims_f
     tamper, expected = MODEL_FOLDER_CASES[case]
     tamper(model_copy)
     result = invoke("classify", claims_file, "--model", model_copy)
-    assert stderr_lines(result) == [expected.format(d=model_copy)]
+    assert stderr_lines(result) == [expected.format(d=model_copy), summary()]
     assert result.exit_code == 2
 
 
@@ -369,8 +369,8 @@ def test_tfidf_file_loads(tfidf_file, claims_file):
 def test_tampered_tfidf_file_is_refused(tfidf_file, claims_file, tamper, problem):
     tamper(tfidf_file)
     result = invoke("classify", claims_file, "--model", tfidf_file)
-    (line,) = stderr_lines(result)
-    assert line.startswith(f"error: {tfidf_file}: {problem}")
+    line, last = stderr_lines(result)
+    assert line.startswith(f"error: {tfidf_file}: {problem}") and last == summary()
     assert result.exit_code == 2
 
 
@@ -383,14 +383,15 @@ def test_skops_file_with_untrusted_types_is_refused(tmp_path, claims_file):
     sio.dump({"model": KeywordClassifier()}, path)
     result = invoke("classify", claims_file, "--model", path)
     assert stderr_lines(result) == [f"error: {path}: refuses to load untrusted types "
-                                    "['tests.fake_classifier.KeywordClassifier']"]
+                                    "['tests.fake_classifier.KeywordClassifier']", summary()]
     assert result.exit_code == 2
 
 
 # ----------------------------------------------------------------- usage errors and --debug
 def test_resume_needs_out(claims_file):
     result = invoke("classify", claims_file, "--resume", "--model", FAKE)
-    assert stderr_lines(result) == ["error: --resume continues an interrupted run into its --out file; give --out"]
+    assert stderr_lines(result) == ["error: --resume continues an interrupted run into its --out file; give --out",
+                                    summary()]
     assert result.exit_code == 2
 
 
@@ -407,7 +408,7 @@ def test_bad_group_size_in_the_environment(tmp_path, claims_file, variable):
     args = (["compare", claims_file, "--out", tmp_path / "out"] if "DOC" in variable
             else ["classify", claims_file, "--out", tmp_path / "o.jsonl"])
     result = invoke(*args, "--model", FAKE, env={variable: "zero"})
-    assert stderr_lines(result) == [f"error: {variable}='zero': expected a whole number of at least 1"]
+    assert stderr_lines(result) == [f"error: {variable}='zero': expected a whole number of at least 1", summary()]
     assert result.exit_code == 2
 
 
@@ -420,7 +421,7 @@ def test_debug_raises_the_original_exception(claims_file):
 
 def test_traceback_only_with_debug(tmp_path, claims_file):
     plain = _stancekit("classify", claims_file, "--model", "nope")
-    assert plain.stderr.splitlines() == [UNKNOWN_MODEL]
+    assert plain.stderr.splitlines() == [UNKNOWN_MODEL, summary()]
     assert plain.returncode == 2
     debug = _stancekit("--debug", "classify", claims_file, "--model", "nope")
     assert "Traceback (most recent call last)" in debug.stderr
@@ -532,7 +533,7 @@ def test_resume_refuses_other_inputs(tmp_path):
                                                        "key": {"input": "/elsewhere.jsonl"}}))
     result = invoke("classify", one, "--model", FAKE, "--out", out, "--resume")
     assert stderr_lines(result) == [f"error: --resume: {partial} holds an interrupted run over other inputs or with "
-                                    "another model; run again without --resume to start over"]
+                                    "another model; run again without --resume to start afresh", summary()]
     assert result.exit_code == 2
     assert invoke("classify", one, "--model", FAKE, "--out", out).exit_code == 0
     assert not partial.exists()
@@ -576,7 +577,7 @@ def test_compare_crashed_midway_resumes_and_remembers_earlier_failures(tmp_path,
     crashed = invoke("compare", corpus, "--out", out, "--model", FAKE)
     assert stderr_lines(crashed) == [f"error: {corpus / 'd1.txt'}: file is empty",
                                      "error: unexpected RuntimeError: power cut (run 'stancekit --debug ...' for "
-                                     "the traceback)"]
+                                     "the traceback)", summary(processed=3, failed=1)]
     assert crashed.exit_code == 1
     assert json.loads((out / ".partial" / "progress.json").read_text())["items"] == 4
 
@@ -711,3 +712,229 @@ def test_compare_killed_midway_resumes_to_identical_output(tmp_path):
     failed = 1 if done <= 100 else 0
     assert resumed.stderr.splitlines()[-1] == summary(processed=200 - done - failed, skipped=done, failed=failed)
     assert not (out / ".partial").exists()
+
+
+# ----------------------------------------------------------------- --resume checks what it continues
+INTERRUPTED = "interrupted; finished work is kept: run the same command again with --resume to continue"
+AFRESH = "; run again without --resume to start afresh"
+
+
+def _small_corpus(folder: Path, n: int = 7) -> Path:
+    folder.mkdir()
+    for i in range(n):
+        stance = ["should honor ICE detainers", "must refuse to cooperate with ICE", "met on Tuesday"][i % 3]
+        (folder / f"d{i}.txt").write_text(f"The county {stance}, officials said. Day {i}.", encoding="utf-8")
+    return folder
+
+
+def _interrupt_compare(monkeypatch, *args, at_group: int = 2):
+    """Run compare in groups of 2 documents and press Ctrl-C while the ``at_group``-th group is classified."""
+    import stancekit.runs.local
+
+    real, calls = stancekit.runs.local.classify_articles, []
+
+    def interrupt(articles, classifier, **kwargs):
+        calls.append(len(articles))
+        if len(calls) == at_group:
+            raise KeyboardInterrupt
+        return real(articles, classifier, **kwargs)
+
+    monkeypatch.setenv("STANCEKIT_DOC_GROUP", "2")
+    with monkeypatch.context() as patch:
+        patch.setattr(stancekit.runs.local, "classify_articles", interrupt)
+        return invoke("compare", *args)
+
+
+def _same_outputs(one: Path, two: Path) -> None:
+    for name in ("claims.jsonl", "sources.csv", "errors.jsonl", "report.html"):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_ctrl_c_says_how_to_resume_and_the_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch):
+    corpus = _small_corpus(tmp_path / "corpus")
+    monkeypatch.setenv("STANCEKIT_DOC_GROUP", "2")
+    assert invoke("compare", corpus, "--out", tmp_path / "ref", "--model", FAKE).exit_code == 0
+    out = tmp_path / "out"
+    stopped = _interrupt_compare(monkeypatch, corpus, "--out", out, "--model", FAKE)
+    assert (stopped.exit_code, stderr_lines(stopped)) == (130, [INTERRUPTED, summary(processed=2)])
+    resumed = invoke("compare", corpus, "--out", out, "--model", FAKE, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert stderr_lines(resumed)[-1] == summary(processed=5, skipped=2)
+    _same_outputs(out, tmp_path / "ref")
+
+
+def _edit_keeping_size_and_mtime(path: Path) -> None:
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.swapcase(), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+
+
+CHANGES = {  # what happens between the interrupted run and --resume, and the refusal it gets
+    "processed input deleted": (lambda c: (c / "d0.txt").unlink(), "input {c}/d0.txt is gone since the interrupted run"),
+    "unprocessed input deleted": (lambda c: (c / "d6.txt").unlink(), "input {c}/d6.txt is gone since the interrupted run"),
+    "input added": (lambda c: (c / "d7.txt").write_text("Cities refuse ICE.", encoding="utf-8"),
+                    "input {c}/d7.txt is new since the interrupted run"),
+    "input edited, same size and time": (lambda c: _edit_keeping_size_and_mtime(c / "d1.txt"),
+                                         "input {c}/d1.txt changed since the interrupted run"),
+    "input touched": (lambda c: os.utime(c / "d5.txt", ns=(0, 0)), "input {c}/d5.txt changed since the interrupted run"),
+}
+
+
+@pytest.mark.parametrize("case", CHANGES, ids=list(CHANGES))
+def test_resume_refuses_changed_inputs_and_names_them(tmp_path, monkeypatch, case):
+    change, problem = CHANGES[case]
+    corpus = _small_corpus(tmp_path / "corpus")
+    out = tmp_path / "out"
+    assert _interrupt_compare(monkeypatch, corpus, "--out", out, "--model", FAKE, at_group=3).exit_code == 130
+    change(corpus)
+    refused = invoke("compare", corpus, "--out", out, "--model", FAKE, "--resume")
+    assert stderr_lines(refused) == ["error: --resume: " + problem.format(c=corpus.resolve()) + AFRESH, summary()]
+    assert refused.exit_code == 2
+    assert not (out / "claims.jsonl").exists()
+    fresh = invoke("compare", corpus, "--out", out, "--model", FAKE)  # starting afresh works
+    assert fresh.exit_code == 0 and not (out / ".partial").exists()
+    assert invoke("compare", corpus, "--out", tmp_path / "ref", "--model", FAKE).exit_code == 0
+    _same_outputs(out, tmp_path / "ref")
+
+
+def test_resume_refuses_inputs_in_another_order(tmp_path, monkeypatch):
+    corpus = _small_corpus(tmp_path / "corpus")
+    files = sorted(corpus.iterdir())
+    out = tmp_path / "out"
+    assert _interrupt_compare(monkeypatch, *files, "--out", out, "--model", FAKE).exit_code == 130
+    refused = invoke("compare", *reversed(files), "--out", out, "--model", FAKE, "--resume")
+    assert stderr_lines(refused)[0] == ("error: --resume: the inputs come in another order than in the interrupted "
+                                        "run" + AFRESH)
+
+
+def _tfidf_folder(folder: Path, flip: bool) -> Path:
+    from stancekit.classifiers import TfidfClassifier
+
+    texts = ["Sheriffs should honor detainers.", "Cities should refuse ICE.", "The meeting is on Tuesday.",
+             "Police must cooperate with ICE.", "End the 287(g) agreement.", "The county has five districts."]
+    labels = ["against", "favor", "none"] * 2 if flip else ["favor", "against", "none"] * 2
+    return TfidfClassifier().fit(texts, labels).save(folder)
+
+
+@pytest.mark.parametrize("swap", ["module:attr class", "model folder replaced"])
+def test_resume_refuses_another_model(tmp_path, monkeypatch, swap):
+    corpus = _small_corpus(tmp_path / "corpus")
+    out = tmp_path / "out"
+    if swap == "model folder replaced":
+        first = second = _tfidf_folder(tmp_path / "model", flip=False)
+    else:
+        first, second = FAKE, "tests.fake_classifier:SlowClassifier"
+    assert _interrupt_compare(monkeypatch, corpus, "--out", out, "--model", first).exit_code == 130
+    if swap == "model folder replaced":
+        shutil.rmtree(first)
+        _tfidf_folder(first, flip=True)
+    refused = invoke("compare", corpus, "--out", out, "--model", second, "--resume")
+    assert stderr_lines(refused) == ["error: --resume: the model differs from the interrupted run's" + AFRESH,
+                                     summary()]
+    assert refused.exit_code == 2
+
+
+def test_model_identity_is_the_checksums_of_the_model_folder(tmp_path):
+    from stancekit.runs.checkpoint import model_identity
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, digest in ((one, "aa"), (two, "aa")):
+        folder.mkdir()
+        (folder / "checksums.json").write_text(json.dumps({"model.safetensors": digest}), encoding="utf-8")
+    assert model_identity(one) == model_identity(two) == {"files": {"model.safetensors": "aa"}}
+    (two / "checksums.json").write_text(json.dumps({"model.safetensors": "bb"}), encoding="utf-8")
+    assert model_identity(one) != model_identity(two)
+
+    class Backed:
+        backend = "int8"
+
+    assert model_identity(one, Backed()) == {"files": {"model.safetensors": "aa"}, "backend": "int8"}
+    assert model_identity(None, Backed()) == {"class": f"{Backed.__module__}.{Backed.__qualname__}",
+                                              "backend": "int8"}
+    assert model_identity("similarity") == {"name": "similarity"}
+
+
+def _interrupt_classify(monkeypatch, *args):
+    """Run classify in groups of 2 lines and press Ctrl-C in the second group."""
+    import stancekit.runs.local
+
+    real, calls = stancekit.runs.local.predict_proba, []
+
+    def interrupt(classifier, texts, **kwargs):
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(classifier, texts, **kwargs)
+
+    monkeypatch.setenv("STANCEKIT_LINE_GROUP", "2")
+    with monkeypatch.context() as patch:
+        patch.setattr(stancekit.runs.local, "predict_proba", interrupt)
+        return invoke("classify", *args)
+
+
+def test_classify_resume_refuses_an_edited_input_and_continues_an_unchanged_one(tmp_path, monkeypatch):
+    data = _write(tmp_path / "in.jsonl", _jsonl(*[{"text": f"Claim {i} should end."} for i in range(6)]))
+    ref, out = tmp_path / "ref.jsonl", tmp_path / "out.jsonl"
+    assert invoke("classify", data, "--model", FAKE, "--out", ref).exit_code == 0
+    stopped = _interrupt_classify(monkeypatch, data, "--model", FAKE, "--out", out)
+    assert (stopped.exit_code, stderr_lines(stopped)) == (130, [INTERRUPTED, summary(processed=2)])
+    resumed = invoke("classify", data, "--model", FAKE, "--out", out, "--resume")
+    assert stderr_lines(resumed) == [summary(processed=4, skipped=2)]
+    assert out.read_bytes() == ref.read_bytes()
+
+    out.unlink()
+    assert _interrupt_classify(monkeypatch, data, "--model", FAKE, "--out", out).exit_code == 130
+    _edit_keeping_size_and_mtime(data)
+    refused = invoke("classify", data, "--model", FAKE, "--out", out, "--resume")
+    assert stderr_lines(refused) == [
+        f"error: --resume: input {data.resolve()} changed since the interrupted run" + AFRESH, summary()]
+
+
+def test_ctrl_c_without_out_says_what_would_make_it_resumable(claims_file, monkeypatch):
+    stopped = _interrupt_classify(monkeypatch, _write(claims_file, _jsonl(*[{"text": GOOD}] * 3)), "--model", FAKE)
+    assert stopped.exit_code == 130
+    assert stderr_lines(stopped) == ["interrupted; give --out to make a run that --resume can continue",
+                                     summary(processed=2)]
+
+
+def test_classify_rejects_blank_text_as_compare_does(tmp_path):
+    path = _write(tmp_path / "claims.jsonl", _jsonl({"text": GOOD}, {"text": " \t "}))
+    classified = invoke("classify", path, "--model", FAKE)
+    compared = invoke("compare", path, "--model", FAKE, "--out", tmp_path / "out")
+    line = f"error: {path}:2: 'text' is empty"
+    assert stderr_lines(classified) == [line, summary(processed=1, failed=1)]
+    assert [x for x in stderr_lines(compared) if x.startswith("error")] == [line]
+    assert json.loads(classified.stdout.splitlines()[1]) == {"path": str(path), "error": "'text' is empty", "line": 2}
+
+
+# ----------------------------------------------------------------- progress
+@pytest.mark.parametrize("command, quiet", [("compare", False), ("compare", True), ("classify", False),
+                                            ("classify", True)])
+def test_progress_bar_unless_quiet(tmp_path, monkeypatch, command, quiet):
+    import stancekit.runs.progress as progress
+
+    shown = []
+    real = progress.RunProgress.__init__
+
+    def record(self, *args, enabled=True, **kwargs):
+        shown.append(enabled)
+        real(self, *args, enabled=enabled, **kwargs)
+
+    monkeypatch.setattr(progress.RunProgress, "__init__", record)
+    data = _write(tmp_path / "claims.jsonl", _jsonl({"text": GOOD}))
+    result = invoke(command, data, "--model", FAKE, "--out", tmp_path / "out", *(["--quiet"] if quiet else []))
+    assert result.exit_code == 0
+    assert shown == [not quiet]
+    assert stderr_lines(result)[-1] == summary(processed=1)  # stderr is not a terminal here: no bar
+
+
+def test_ctrl_c_in_segment_exits_130_with_its_summary(tmp_path, monkeypatch):
+    def interrupt(text):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys.modules["stancekit.segment"], "segment", interrupt)
+    result = invoke("segment", _write(tmp_path / "a.txt", GOOD.encode()), "--out", tmp_path / "seg.jsonl")
+    assert (result.exit_code, stderr_lines(result)) == (130, ["interrupted", summary()])
+    assert not (tmp_path / "seg.jsonl").exists()

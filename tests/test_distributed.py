@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +94,7 @@ def test_cli_engine_arguments_are_checked_before_any_work(tmp_path, args, messag
 
     result = CliRunner().invoke(cli, ["compare", str(SEEDS), "--out", str(tmp_path / "out"), "--model", KEYWORDS,
                                       *args])
-    assert (result.exit_code, result.stderr.splitlines()[-1]) == (2, message)
+    assert (result.exit_code, result.stderr.splitlines()[-2:]) == (2, [message, "0 processed, 0 skipped, 0 failed"])
     assert not (tmp_path / "out").exists()
 
 
@@ -181,3 +182,23 @@ def test_resume_skips_finished_partitions(corpus, tmp_path, monkeypatch):
     assert calls.read_text().count("\n") == first  # nothing classified twice
     assert (result.processed, result.skipped, result.failed_before) == (0, 302, 2)
     _assert_same_outputs(single, tmp_path / "dask")
+
+
+def test_resume_refuses_an_input_changed_since_the_interrupted_run(corpus, tmp_path, monkeypatch):
+    from stancekit.errors import UsageError
+
+    inputs = tmp_path / "inputs"
+    shutil.copytree(corpus, inputs)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # stopped once the run's record is written, before any work
+
+    monkeypatch.setattr(dask_run, "_dask_client", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        compare_on_dask([inputs], KEYWORDS, out=tmp_path / "dask")
+    shard = inputs / "shard-04.jsonl"
+    shard.write_text(shard.read_text(encoding="utf-8").replace("a1", "b1"), encoding="utf-8")
+    with pytest.raises(UsageError, match=rf"^--resume: input {shard.resolve()} changed since the interrupted run; "):
+        compare_on_dask([inputs], KEYWORDS, out=tmp_path / "dask", resume=True)
+    with pytest.raises(UsageError, match=r"^--resume: the model differs from the interrupted run's; "):
+        compare_on_dask([inputs], "tests.fake_classifier:SlowClassifier", out=tmp_path / "dask", resume=True)

@@ -324,3 +324,115 @@ def test_jsonl_loader_gives_one_result_per_line(lines):
     for item in items:
         if isinstance(item, Article):
             assert item.text == json.loads(text_lines[item.meta["line"] - 1])["text"]
+
+
+# ----------------------------------------------------------------------------- loud failures in the API
+def _keywords():
+    from stancekit import load_classifier
+
+    return load_classifier(FAKE)
+
+
+def test_analyze_of_a_missing_path_raises_instead_of_returning_nothing(tmp_path):
+    from stancekit import analyze
+
+    with pytest.raises(InputError, match=r"typo: no such file or folder$"):
+        analyze(tmp_path / "typo", _keywords())
+
+
+def test_paths_without_articles_raise_in_the_api_as_in_the_cli(tmp_path):
+    from stancekit import analyze, load_articles
+    from stancekit.errors import UsageError
+
+    (tmp_path / "notes.md").write_text("not an article", encoding="utf-8")
+    message = rf"^no articles found in {tmp_path}: expected \.txt, \.html, \.htm or \.jsonl files$"
+    with pytest.raises(UsageError, match=message):
+        analyze(tmp_path, _keywords())
+    with pytest.raises(UsageError, match=message):
+        load_articles(tmp_path)
+    with pytest.raises(UsageError, match=message):
+        list(iter_articles(tmp_path))
+    with pytest.raises(UsageError, match="no articles found"):
+        analyze([], _keywords())
+
+
+def test_analysis_without_claims_refuses_to_write_an_empty_report(tmp_path):
+    from stancekit import analyze
+    from stancekit.errors import UsageError
+
+    analysis = analyze(Article(doc_id="nav", text="Home\nMenu\nSubscribe", source="site"), _keywords())
+    with pytest.raises(UsageError, match="^no claims found in the articles"):
+        analysis.write(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_analyze_keeps_what_it_could_read_beside_what_it_could_not(tmp_path, seeds_dir):
+    from stancekit import analyze
+
+    analysis = analyze([seeds_dir, tmp_path / "typo.txt"], _keywords())
+    assert [str(e) for e in analysis.errors] == [f"{tmp_path / 'typo.txt'}: no such file or folder"]
+    assert analysis.claims["doc_id"].nunique() == 4
+
+
+# ----------------------------------------------------------------------------- progress
+class _Terminal:
+    """A stderr that says it is a terminal and keeps what is written to it."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_local_compare_shows_the_bar_on_a_terminal_only(tmp_path, seeds_dir, monkeypatch, terminal):
+    from stancekit.runs.local import compare_paths
+
+    stream = _Terminal()
+    if not terminal:
+        stream.isatty = lambda: False
+    monkeypatch.setattr(sys, "stderr", stream)
+    compare_paths([seeds_dir], _keywords(), out=tmp_path / "out", progress=True)
+    if terminal:
+        assert "bytes [" in stream.text and "articles/s" in stream.text and "claims/s" in stream.text
+    else:
+        assert stream.text == ""
+
+
+def test_progress_messages_are_written_above_the_bar(monkeypatch):
+    from stancekit.runs.progress import RunProgress
+
+    stream, seen = _Terminal(), []
+    monkeypatch.setattr(sys, "stderr", stream)
+    with RunProgress(10, unit="claims", articles=False) as bar:
+        bar.advance(4, claims=4)
+        bar.messages(seen.append)("a message")
+        bar.per_batch(6)(3, 3)
+        assert bar.position == 10
+    assert seen == ["a message"] and "claims/s" in stream.text and "articles/s" not in stream.text
+
+
+# ----------------------------------------------------------------------------- module:attr
+@pytest.mark.parametrize("body, message", [
+    ("raise AttributeError('oops')", "cannot load classifier 'broken_clf:Clf': AttributeError: oops"),
+    ("import no_such_dependency_xyz", "cannot import classifier module 'broken_clf': No module named "
+                                      "'no_such_dependency_xyz'"),
+    ("Clf = 1", "module 'broken_clf' has no attribute 'Other'"),
+])
+def test_module_attr_errors_say_which_part_failed(tmp_path, monkeypatch, body, message):
+    from stancekit import load_classifier
+
+    (tmp_path / "broken_clf.py").write_text(body + "\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "broken_clf", raising=False)
+    spec = "broken_clf:Other" if body.startswith("Clf") else "broken_clf:Clf"
+    with pytest.raises(ModelError, match=f"^{message}$".replace("(", r"\(").replace(")", r"\)")):
+        load_classifier(spec)
+    sys.modules.pop("broken_clf", None)

@@ -6,9 +6,9 @@ Every model folder holds ``stancekit.json``, whose ``classifier`` key says which
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
+import pkgutil
 import re
 import sys
 from pathlib import Path
@@ -101,15 +101,15 @@ def _import_classifier(spec: str) -> StanceClassifier:
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: modules in the working folder can be named
     try:
-        obj = importlib.import_module(module_name)
+        obj = pkgutil.resolve_name(spec)
     except ImportError as exc:
         raise ModelError(f"cannot import classifier module {module_name!r}: {exc}") from None
+    except AttributeError as exc:
+        if module_name in sys.modules:  # imported, so the attribute is what is missing
+            raise ModelError(f"module {module_name!r} has no attribute {attr!r}") from None
+        raise ModelError(f"cannot load classifier {spec!r}: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:  # the user's module failed while importing
         raise ModelError(f"cannot load classifier {spec!r}: {type(exc).__name__}: {exc}") from exc
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise ModelError(f"module {module_name!r} has no attribute {attr!r}")
-        obj = getattr(obj, part)
     if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "predict_proba")):
         try:
             obj = obj()  # a class or factory: build the classifier

@@ -31,14 +31,15 @@ import pandas as pd
 from ..aggregate import build_tables, key_fields
 from ..atomic import write_text_atomic
 from ..classifiers import load_classifier
-from ..errors import NO_ARTICLES, RESUME_OTHER_RUN, StancekitError, UsageError
+from ..errors import StancekitError, UsageError
 from ..io import jsonl_lines, split_inputs
 from ..outputs import DRILL_DOWN_LIMIT, error_record, jsonl_line, write_results
 from ..pipeline import classify_articles
 from ..schema import CLAIM_COLUMNS
-from .checkpoint import group_size
-from .local import CompareResult, remove_if_empty
-from .partitions import DOC_GROUP, partition_groups, plan_partitions
+from .checkpoint import Counts, group_size, input_record, model_identity, refuse_other_run
+from .local import CompareResult
+from .partitions import DOC_GROUP, file_size, partition_groups, plan_partitions
+from .progress import RunProgress
 
 #: Staging folder inside OUT for the partitions' files while a run is in progress.
 STAGING = ".partial-dask"
@@ -52,7 +53,8 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
                     scheduler: str | None = None, model_threads: int | None = None, resume: bool = False,
                     max_mb: float | None = None, seed: int = 0, progress: bool = False, backend: str = "auto",
                     on_error: Callable[[str], None] = lambda msg: None,
-                    on_warning: Callable[[str], None] = lambda msg: None) -> CompareResult:
+                    on_warning: Callable[[str], None] = lambda msg: None,
+                    counts: Counts | None = None) -> CompareResult:
     """Run ``compare`` over ``paths`` on Dask and write the same files into ``out``.
 
     ``scheduler`` is the address of a running Dask cluster (``tcp://host:8786``); without it a
@@ -60,7 +62,9 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     ``load_classifier`` takes (a name, a model folder, or module:attr); each worker loads it once.
     ``model_threads`` is the inference threads (torch or ONNX Runtime) per worker: by default the
     cores shared out among the local workers, or the runtime's own default on a running cluster.
-    ``backend`` is the transformer's inference backend on every worker.
+    ``backend`` is the transformer's inference backend on every worker. ``resume`` continues an
+    interrupted run over the very same input files, model and backend; ``counts`` is filled in as
+    partitions finish.
     """
     if importlib.util.find_spec("distributed") is None:
         raise UsageError("--engine dask needs Dask: pip install 'stancekit[dask]'")
@@ -70,41 +74,38 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     out = Path(out)
     partitions = plan_partitions(paths)
     group = group_size("STANCEKIT_DOC_GROUP", DOC_GROUP)
-    key = {"paths": [str(Path(p).resolve()) for p in paths], "model": model or "default", "group": group,
-           "partitions": len(partitions)}
+    key = {"inputs": [input_record(item) for part in partitions for item in part],
+           "model": {**model_identity(model or "default"), "backend": backend}, "group": group, "partitions": len(partitions)}
     staging = _open_staging(out / STAGING, key, resume)
     threads = model_threads or (None if scheduler else max(1, (os.cpu_count() or 1) // workers))
+    counts = counts if counts is not None else Counts()
     with _dask_client(scheduler, workers) as client:
-        done, fresh = _run_partitions(client, partitions, staging, (model, backend), group, max_mb, threads,
-                                      progress, on_error, on_warning)
-        records = [{**done, **fresh}[index] for index in range(len(partitions))]
-        if not any(r["processed"] or r["failed"] for r in records):
-            shutil.rmtree(staging)
-            remove_if_empty(out)
-            raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
+        records = _run_partitions(client, partitions, staging, (model, backend), group, max_mb, threads,
+                                  progress, on_error, on_warning, counts)
         claim_files = [_file(staging, "claims", i, "parquet") for i, r in enumerate(records) if r["claims"]]
         tables = _write_outputs(out, staging, records, claim_files, seed)
     shutil.rmtree(staging)
-    return CompareResult(
-        processed=sum(r["processed"] for r in fresh.values()), failed=sum(r["failed"] for r in fresh.values()),
-        tables=tables, skipped=sum(r["processed"] + r["failed"] for r in done.values()),
-        failed_before=sum(r["failed"] for r in done.values()))
+    return CompareResult(counts.processed, counts.failed, tables, counts.skipped, counts.failed_before)
 
 
 # ------------------------------------------------------------------------------------------- workers
 def _run_partitions(client, partitions, staging: Path, model, group, max_mb, threads, progress,
-                    on_error, on_warning) -> tuple[dict[int, dict], dict[int, dict]]:
-    """({index: record} of partitions finished by an earlier run, {index: record} of this run's)."""
+                    on_error, on_warning, counts: Counts) -> list[dict]:
+    """Every partition's record, in order: those an earlier run finished, then this run's as they
+    finish, counted into ``counts``."""
     from dask.distributed import KilledWorker, as_completed
-    from tqdm.auto import tqdm
 
-    done = {i: json.loads(path.read_text(encoding="utf-8")) for i in range(len(partitions))
-            if (path := _file(staging, "part", i, "json")).exists()}
-    todo = [i for i in range(len(partitions)) if i not in done]
+    records = {i: json.loads(path.read_text(encoding="utf-8")) for i in range(len(partitions))
+               if (path := _file(staging, "part", i, "json")).exists()}
+    counts.skipped = sum(r["processed"] + r["failed"] for r in records.values())
+    counts.failed_before = sum(r["failed"] for r in records.values())
+    todo = [i for i in range(len(partitions)) if i not in records]
     futures = [client.submit(run_partition, i, partitions[i], staging, model, group, max_mb, threads,
                              key=f"stancekit-partition-{i}-{staging}", pure=False) for i in todo]
-    fresh = {}
-    with tqdm(total=len(todo), unit="partition", disable=not progress or len(todo) < 4, leave=False) as bar:
+    sizes = [sum(file_size(item) for item in part) for part in partitions]
+    with RunProgress(max(sum(sizes), 1), unit="bytes", enabled=progress,
+                     initial=sum(sizes[i] for i in records)) as bar:
+        on_error, on_warning = bar.messages(on_error), bar.messages(on_warning)
         for future in as_completed(futures):
             try:
                 record = future.result()
@@ -113,12 +114,14 @@ def _run_partitions(client, partitions, staging: Path, model, group, max_mb, thr
                 raise StancekitError(
                     f"partition {index} (from {partitions[index][0].path}) killed its Dask worker every time "
                     "it ran; finished partitions are kept: fix or remove its files and rerun with --resume") from None
-            with tqdm.external_write_mode():  # messages above the bar, not through it
-                for kind, message in record["messages"]:
-                    (on_error if kind == "error" else on_warning)(message)
-            fresh[record["index"]] = record
-            bar.update(1)
-    return done, fresh
+            for kind, message in record["messages"]:
+                (on_error if kind == "error" else on_warning)(message)
+            records[record["index"]] = record
+            counts.processed += record["processed"]
+            counts.failed += record["failed"]
+            bar.advance(sizes[record["index"]], articles=record["processed"] + record["failed"],
+                        claims=record["claims"])
+    return [records[index] for index in range(len(partitions))]
 
 
 def run_partition(index: int, partition: list, staging: Path, model: tuple[str | None, str], group: int,
@@ -127,7 +130,7 @@ def run_partition(index: int, partition: list, staging: Path, model: tuple[str |
     its files, then its record."""
     classifier = _worker_model(*model, threads)
     rows, documents, errors, messages, processed = [], [], [], [], 0
-    for _, items in partition_groups([partition], group, 0, max_mb):
+    for _, items, _ in partition_groups([partition], group, 0, max_mb):
         articles, failed = split_inputs(items, lambda msg: messages.append(("error", msg)),
                                         lambda msg: messages.append(("warning", msg)))
         errors += [jsonl_line(error_record(err)) for err in failed]
@@ -237,8 +240,7 @@ def _open_staging(staging: Path, key: dict, resume: bool) -> Path:
     """The staging folder, emptied unless ``resume`` continues a run over the same inputs and model."""
     key_path = staging / "run.json"
     if resume and key_path.exists():
-        if json.loads(key_path.read_text(encoding="utf-8")) != key:
-            raise UsageError(RESUME_OTHER_RUN.format(folder=staging))
+        refuse_other_run(json.loads(key_path.read_text(encoding="utf-8")), key, staging)
         return staging
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice
+from itertools import accumulate, islice
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +17,14 @@ import pandas as pd
 from ..aggregate import build_tables
 from ..classifiers.base import StanceClassifier
 from .. import errors
-from ..errors import NO_ARTICLES, RESUME_NEEDS_OUT, InputError, UsageError
+from ..errors import RESUME_NEEDS_OUT, InputError, UsageError
 from ..io import JSONL_SUFFIXES, jsonl_lines, read_jsonl_lines, read_text, split_inputs, text_problem
 from ..outputs import DRILL_DOWN_LIMIT, error_record, jsonl_line, rounded_probs, write_results
 from ..pipeline import classify_articles, predict_proba
 from ..schema import CLAIM_COLUMNS, LABELS
-from .checkpoint import Checkpoint, Counts, group_size, model_key
-from .partitions import DOC_GROUP, groups, partition_groups, plan_partitions
+from .checkpoint import Checkpoint, Counts, group_size, input_record, model_identity
+from .partitions import DOC_GROUP, file_size, groups, partition_groups, plan_partitions
+from .progress import RunProgress
 
 #: Claims (JSONL lines) per checkpointed group in ``classify``; STANCEKIT_LINE_GROUP overrides it.
 LINE_GROUP = 512
@@ -32,12 +33,15 @@ LINE_GROUP = 512
 def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out: Path | None = None,
                    resume: bool = False, max_mb: float | None = None,
                    on_error: Callable[[str], None] = lambda msg: None,
-                   on_warning: Callable[[str], None] = lambda msg: None) -> Counts:
+                   on_warning: Callable[[str], None] = lambda msg: None, model: str | os.PathLike | None = None,
+                   progress: bool = False, counts: Counts | None = None) -> Counts:
     """Classify every ``text`` of a JSONL file, one output line per non-blank input line.
 
     A line that cannot be used becomes an error record in the output and a message to
-    ``on_error``. With ``out``, work is checkpointed and ``resume`` continues an interrupted run.
-    Raises InputError when the file itself cannot be read.
+    ``on_error``. With ``out``, work is checkpointed and ``resume`` continues an interrupted run
+    over the same file and model (``model``: what ``load_classifier`` was given; see
+    checkpoint.model_identity). ``counts`` is filled in as the run goes, so a caller still has
+    the figures when the run stops early. Raises InputError when the file itself cannot be read.
     """
     path = Path(path)
     if resume and out is None:
@@ -46,16 +50,30 @@ def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out
     lines = list(jsonl_lines(text))
     checkpoint = None
     if out is not None:
-        stat = path.stat()
-        key = {"input": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-               "model": model_key(classifier)}
+        key = {"inputs": [input_record(path)], "model": model_identity(model, classifier)}
         checkpoint = Checkpoint(_partial_dir(Path(out)), ["out.jsonl"], resume, key=key,
                                 group=group_size("STANCEKIT_LINE_GROUP", LINE_GROUP))
-    sink = checkpoint.handles["out.jsonl"] if checkpoint else None
-    counts = Counts(skipped=checkpoint.done if checkpoint else 0,
-                    failed_before=checkpoint.failed_before if checkpoint else 0)
+    counts = counts if counts is not None else Counts()
+    counts.skipped = checkpoint.done if checkpoint else 0
+    counts.failed_before = checkpoint.failed_before if checkpoint else 0
     size = checkpoint.group if checkpoint else group_size("STANCEKIT_LINE_GROUP", LINE_GROUP)
-    for first, group in groups(iter(lines), size, counts.skipped):
+    with RunProgress(len(lines), unit="claims", enabled=progress, initial=counts.skipped, articles=False) as bar:
+        _classify_groups(path, classifier, groups(iter(lines), size, counts.skipped), checkpoint, counts,
+                         bar.messages(on_error), bar)
+    if checkpoint:
+        checkpoint.close()
+        checkpoint.progress_path.unlink(missing_ok=True)
+        os.replace(checkpoint.paths["out.jsonl"], out)
+        checkpoint.discard()
+    return counts
+
+
+def _classify_groups(path: Path, classifier, line_groups, checkpoint: Checkpoint | None, counts: Counts,
+                     on_error, bar: RunProgress) -> None:
+    """Classify each group of lines and write it (to the checkpoint, or to stdout without one)."""
+    sink = checkpoint.handles["out.jsonl"] if checkpoint else None
+    to_stdout = bar.messages(lambda text: print(text, end="", flush=True))  # above the bar on a terminal
+    for first, group in line_groups:
         records, texts = _parse_lines(path, group, on_error)
         proba = predict_proba(classifier, texts)
         k = 0
@@ -72,16 +90,11 @@ def classify_jsonl(path: str | os.PathLike, classifier: StanceClassifier, *, out
                 counts.processed += 1
             chunk.append(jsonl_line(record))
         if sink is None:
-            print("".join(chunk), end="", flush=True)
+            to_stdout("".join(chunk))
         else:
             sink.write("".join(chunk))
             checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
-    if checkpoint:
-        checkpoint.close()
-        checkpoint.progress_path.unlink(missing_ok=True)
-        os.replace(checkpoint.paths["out.jsonl"], out)
-        checkpoint.discard()
-    return counts
+        bar.advance(len(group), claims=len(texts))
 
 
 def _read_jsonl_input(path: Path, max_mb: float | None, on_warning) -> str:
@@ -130,38 +143,48 @@ class CompareResult:
 
 
 def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: bool = False, max_mb=None,
-                  on_error=lambda msg: None, on_warning=lambda msg: None, seed: int = 0) -> CompareResult:
+                  on_error=lambda msg: None, on_warning=lambda msg: None, seed: int = 0,
+                  model: str | os.PathLike | None = None, progress: bool = False,
+                  counts: Counts | None = None) -> CompareResult:
     """Stream articles through segment -> classify in groups, checkpointing, then aggregate and write.
 
     Documents that cannot be read go to OUT/errors.jsonl (always written, empty when none).
+    ``resume`` continues an interrupted run over the very same input files and model (``model``:
+    what ``load_classifier`` was given); ``counts`` is filled in as the run goes.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    paths = list(paths)
-    key = {"paths": [str(Path(p).resolve()) for p in paths], "model": model_key(classifier)}
+    partitions = plan_partitions(list(paths))
+    key = {"inputs": [input_record(item) for part in partitions for item in part],
+           "model": model_identity(model, classifier)}
     checkpoint = Checkpoint(Path(out) / ".partial", ["claims.jsonl", "docs.jsonl", "errors.jsonl"], resume,
                             group=group_size("STANCEKIT_DOC_GROUP", DOC_GROUP), key=key)
-    counts = Counts(skipped=checkpoint.done, failed_before=checkpoint.failed_before)
-    for first, group in partition_groups(plan_partitions(paths), checkpoint.group, checkpoint.done, max_mb):
-        articles, errors = split_inputs(group, on_error, on_warning)
-        counts.failed += len(errors)
-        for err in errors:
-            checkpoint.handles["errors.jsonl"].write(jsonl_line(error_record(err)))
-        rows, documents = classify_articles(articles, classifier)
-        counts.processed += len(articles)
-        for row in rows:
-            checkpoint.handles["claims.jsonl"].write(jsonl_line(row))
-        for doc in documents:
-            checkpoint.handles["docs.jsonl"].write(jsonl_line(doc))
-        checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
+    counts = counts if counts is not None else Counts()
+    counts.skipped, counts.failed_before = checkpoint.done, checkpoint.failed_before
+    ends = list(accumulate(sum(file_size(item) for item in part) for part in partitions))
+    with RunProgress(max(ends[-1], 1), unit="bytes", enabled=progress) as bar:
+        on_error, on_warning = bar.messages(on_error), bar.messages(on_warning)
+        for first, group, part in partition_groups(partitions, checkpoint.group, checkpoint.done, max_mb):
+            bar.move_to(max(bar.position, ends[part - 1] if part else 0))  # earlier partitions are done
+            articles, errors = split_inputs(group, on_error, on_warning)
+            share = min(sum(len(a.text) for a in articles), ends[part] - bar.position)  # bytes, roughly
+            rows, documents = classify_articles(articles, classifier, on_batch=bar.per_batch(share))
+            _append(checkpoint, {"errors.jsonl": map(error_record, errors), "claims.jsonl": rows,
+                                 "docs.jsonl": documents})
+            counts.processed += len(articles)
+            counts.failed += len(errors)
+            checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
+            bar.advance(0 if rows else share, articles=len(group))
     checkpoint.close()
-    if checkpoint.done == 0:
-        checkpoint.discard()
-        remove_if_empty(Path(out))
-        raise UsageError(NO_ARTICLES.format(paths=", ".join(str(p) for p in paths)))
     tables = _write_outputs(Path(out), checkpoint, seed)
     checkpoint.discard()
     return CompareResult(counts.processed, counts.failed, tables, counts.skipped, counts.failed_before)
+
+
+def _append(checkpoint: Checkpoint, records: dict) -> None:
+    """Append one group's records to the checkpoint's partial files ({file name: records})."""
+    for name, items in records.items():
+        checkpoint.handles[name].write("".join(jsonl_line(item) for item in items))
 
 
 def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
@@ -215,11 +238,3 @@ def _categorical(codes, categories: list) -> pd.Categorical:
     remap = np.array([-1 if c is None else position[c] for c in categories], dtype=np.int64)
     index = np.frombuffer(codes, dtype=np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
     return pd.Categorical.from_codes(remap[index], categories=kept)
-
-
-def remove_if_empty(folder: Path) -> None:
-    """Remove ``folder`` if it is empty (a run that wrote nothing leaves nothing behind)."""
-    try:
-        folder.rmdir()
-    except OSError:
-        pass

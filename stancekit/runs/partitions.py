@@ -37,7 +37,7 @@ def plan_partitions(paths) -> list[list[InputFile | InputError]]:
     limit = group_size("STANCEKIT_PARTITION_KB", PARTITION_BYTES >> 10) << 10
     partitions, current, size = [], [], 0
     for item in iter_inputs(paths):
-        weight = _file_size(item)
+        weight = file_size(item)
         if current and (size + weight > limit or len(current) >= PARTITION_FILES):
             partitions.append(current)
             current, size = [], 0
@@ -48,19 +48,21 @@ def plan_partitions(paths) -> list[list[InputFile | InputError]]:
     return partitions
 
 
-def partition_groups(partitions: list, size: int, start: int = 0, max_mb=None) -> Iterator[tuple[int, list]]:
-    """(index of first item, items) for groups of up to ``size`` items that never span two partitions,
-    skipping the first ``start`` items (those an interrupted run finished)."""
+def partition_groups(partitions: list, size: int, start: int = 0,
+                     max_mb=None) -> Iterator[tuple[int, list, int]]:
+    """(index of first item, items, index of their partition) for groups of up to ``size`` items that
+    never span two partitions, skipping the first ``start`` items (those an interrupted run finished)."""
     index = 0
-    for partition in partitions:
+    for number, partition in enumerate(partitions):
         items = read_inputs(partition, max_mb=max_mb)
         while group := list(islice(items, size)):
             if index >= start:
-                yield index, group
+                yield index, group, number
             index += len(group)
 
 
-def _file_size(item: InputFile | InputError) -> int:
+def file_size(item: InputFile | InputError) -> int:
+    """The size in bytes of an input file (0 for an error or a file that cannot be read)."""
     try:
         return item.path.stat().st_size if isinstance(item, InputFile) else 0
     except OSError:
