@@ -33,7 +33,6 @@ class Analysis:
     claims: pd.DataFrame
     articles: list[dict] = field(default_factory=list, repr=False)
     errors: list[InputError] = field(default_factory=list)
-    seed: int = 0
 
     def by_source(self, *, weighted: bool = False) -> pd.DataFrame:
         """One row per source: shares, net stance with its 95% interval, mean confidence."""
@@ -80,7 +79,7 @@ class Analysis:
 
 
 def analyze(articles_or_paths: Iterable[Article | str | os.PathLike] | str | os.PathLike,
-            classifier: StanceClassifier | None = None, *, progress: bool = False, seed: int = 0) -> Analysis:
+            classifier: StanceClassifier | None = None, *, progress: bool = False) -> Analysis:
     """Segment every article, classify its claims, and return an Analysis ready to aggregate.
 
     Inputs that cannot be read are kept in ``Analysis.errors``; when nothing at all can be read, the
@@ -92,7 +91,7 @@ def analyze(articles_or_paths: Iterable[Article | str | os.PathLike] | str | os.
         raise errors[0]
     with RunProgress(len(articles), unit="articles", enabled=progress, articles=False) as bar:
         rows, documents = classify_articles(articles, classifier, on_batch=bar.per_batch(len(articles)))
-    return Analysis(pd.DataFrame(rows, columns=list(CLAIM_COLUMNS)), documents, errors, seed)
+    return Analysis(pd.DataFrame(rows, columns=list(CLAIM_COLUMNS)), documents, errors)
 
 
 def classify_articles(articles: list[Article], classifier: StanceClassifier, *,

@@ -118,7 +118,7 @@ def test_corrupt_onnx_file_is_one_line_error(tiny_folder, cache):
                                "--model", str(tiny_folder), "--backend", "onnx-fp32"], capture_output=True, text=True,
                               env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
         assert proc.returncode == 2
-        assert proc.stderr.splitlines() == [f"error: {message}"]
+        assert proc.stderr.splitlines() == [f"error: {message}", "0 processed, 0 skipped, 0 failed"]
     finally:
         path.write_bytes(original)
 

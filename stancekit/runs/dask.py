@@ -51,7 +51,7 @@ _MODELS: dict[tuple, object] = {}  # per worker process: each model is loaded on
 
 def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, workers: int = 2,
                     scheduler: str | None = None, model_threads: int | None = None, resume: bool = False,
-                    max_mb: float | None = None, seed: int = 0, progress: bool = False, backend: str = "auto",
+                    max_mb: float | None = None, progress: bool = False, backend: str = "auto",
                     on_error: Callable[[str], None] = lambda msg: None,
                     on_warning: Callable[[str], None] = lambda msg: None,
                     counts: Counts | None = None) -> CompareResult:
@@ -75,7 +75,8 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
     partitions = plan_partitions(paths)
     group = group_size("STANCEKIT_DOC_GROUP", DOC_GROUP)
     key = {"inputs": [input_record(item) for part in partitions for item in part],
-           "model": {**model_identity(model or "default"), "backend": backend}, "group": group, "partitions": len(partitions)}
+           "model": {**model_identity(model or "default"), "backend": backend}, "group": group,
+           "partitions": len(partitions)}
     staging = _open_staging(out / STAGING, key, resume)
     threads = model_threads or (None if scheduler else max(1, (os.cpu_count() or 1) // workers))
     counts = counts if counts is not None else Counts()
@@ -83,7 +84,7 @@ def compare_on_dask(paths, model: str | None = None, *, out: str | os.PathLike, 
         records = _run_partitions(client, partitions, staging, (model, backend), group, max_mb, threads,
                                   progress, on_error, on_warning, counts)
         claim_files = [_file(staging, "claims", i, "parquet") for i, r in enumerate(records) if r["claims"]]
-        tables = _write_outputs(out, staging, records, claim_files, seed)
+        tables = _write_outputs(out, staging, records, claim_files)
     shutil.rmtree(staging)
     return CompareResult(counts.processed, counts.failed, tables, counts.skipped, counts.failed_before)
 
@@ -202,7 +203,7 @@ class _GroupResult:
 
 
 # --------------------------------------------------------------------------------------------- files
-def _write_outputs(out: Path, staging: Path, records: list[dict], claim_files: list[Path], seed: int) -> dict | None:
+def _write_outputs(out: Path, staging: Path, records: list[dict], claim_files: list[Path]) -> dict | None:
     """The result files, from the partitions' claims, documents and errors."""
     tables, n_articles = None, 0
     if claim_files:

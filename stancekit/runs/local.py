@@ -143,7 +143,7 @@ class CompareResult:
 
 
 def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: bool = False, max_mb=None,
-                  on_error=lambda msg: None, on_warning=lambda msg: None, seed: int = 0,
+                  on_error=lambda msg: None, on_warning=lambda msg: None,
                   model: str | os.PathLike | None = None, progress: bool = False,
                   counts: Counts | None = None) -> CompareResult:
     """Stream articles through segment -> classify in groups, checkpointing, then aggregate and write.
@@ -176,7 +176,7 @@ def compare_paths(paths, classifier: StanceClassifier, *, out: Path, resume: boo
             checkpoint.commit(first + len(group), counts.failed_before + counts.failed)
             bar.advance(0 if rows else share, articles=len(group))
     checkpoint.close()
-    tables = _write_outputs(Path(out), checkpoint, seed)
+    tables = _write_outputs(Path(out), checkpoint)
     checkpoint.discard()
     return CompareResult(counts.processed, counts.failed, tables, counts.skipped, counts.failed_before)
 
@@ -187,7 +187,7 @@ def _append(checkpoint: Checkpoint, records: dict) -> None:
         checkpoint.handles[name].write("".join(jsonl_line(item) for item in items))
 
 
-def _write_outputs(out: Path, checkpoint: Checkpoint, seed: int) -> dict | None:
+def _write_outputs(out: Path, checkpoint: Checkpoint) -> dict | None:
     """Aggregate from a compact claims table (no texts), then stream the claims from the partial file
     into the result files, so memory stays flat however many articles were compared."""
     claims = _compact_claims(checkpoint.paths["claims.jsonl"])
