@@ -29,6 +29,9 @@ class TrainConfig:
     freeze_embeddings: bool = True
     pooling: str = "cls"
     train_layers: int | None = None
+    #: Text read after each claim as the second segment of a text pair (e.g. the target
+    #: proposition, stancekit.schema.TARGET); None: the claim alone.
+    pair_with: str | None = None
     use_corpus: bool = True
     use_seeds: bool = True
     use_devset: bool = False

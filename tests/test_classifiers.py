@@ -319,3 +319,32 @@ def test_cached_states_belong_to_the_frozen_weights_they_came_from(tiny_base):
     with torch.no_grad():
         second.model_.bert.encoder.layer[0].output.dense.weight.add_(0.5)
     assert first._frozen_fingerprint(1) != second._frozen_fingerprint(1)
+
+
+def test_text_pair_input_trains_saves_loads_and_predicts_identically(tiny_base, tmp_path):
+    from stancekit.schema import TARGET
+
+    other = "Climate change is a serious concern."
+    texts = [(t, TARGET) for t in TEXTS] + [("Sea levels rise faster every decade.", other)]
+    clf = TransformerClassifier(base=tiny_base, epochs=100, learning_rate=1e-2, batch_size=4, train_layers=1,
+                                calibration_fraction=0.0, backend="fp32", progress=False, pair_with=TARGET)
+    clf.fit(texts, GOLD + ["favor"])
+    assert clf.predict(TEXTS) == GOLD  # plain texts are read paired with pair_with
+    proba = clf.predict_proba(TEXTS)
+    assert np.array_equal(proba, clf.predict_proba([(t, TARGET) for t in TEXTS]))
+    clf.save(tmp_path / "model")
+    again = TransformerClassifier.load(tmp_path / "model", backend="fp32")
+    assert again.pair_with == TARGET
+    assert again.predict(TEXTS) == GOLD
+    assert np.allclose(again.predict_proba(TEXTS), proba, atol=2e-3)  # weights are stored in fp16
+
+
+def test_text_pairs_truncate_the_text_only_and_never_share_cached_states(tiny_base):
+    clf = TransformerClassifier(base=tiny_base, max_length=16, train_layers=1, progress=False, pair_with="Cooperate.")
+    clf._build(tiny_base)
+    long = "The county jail booked forty people in March and released most of them within a day."
+    alone, paired = clf._encode([(long, None), long])
+    assert len(alone) == len(paired) == 16
+    assert clf.tokenizer_.decode(paired).endswith("[SEP] cooperate. [SEP]")  # the pair text is kept whole
+    states = clf._frozen_states(clf._inputs([long, (long, None)]), clf._encode([long, (long, None)]), 1)
+    assert states[0].shape[0] == states[1].shape[0] == 16 and not np.allclose(states[0], states[1])

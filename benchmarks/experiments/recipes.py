@@ -7,6 +7,7 @@ folds (fold seed 0) and the training seeds, so differences between arms are pair
 
     python benchmarks/experiments/recipes.py --arms baseline,polarity --seeds 0,1,2
     python benchmarks/experiments/recipes.py --curves 0:1,0.25:1,0.5:1,1:0,1:0.5   # learning curves
+    python benchmarks/experiments/recipes.py --arms pair_public,pair --seeds 0,1,2  # text-pair input
 
 Writes benchmarks/results/recipes.json and the pooled predictions under benchmarks/results/recipes/.
 """
@@ -24,15 +25,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from accuracy import (DEVSET_DATA, NO_DATA, RECIPE, devset_training, evaluation_from_saved,  # noqa: E402
+from accuracy import (DEVSET_DATA, NO_DATA, RECIPE, SHARED, devset_training, evaluation_from_saved,  # noqa: E402
                       fidelity, transformer_factory, two_stage_factory, warm_copies)
 
-from stancekit.data import load_devset  # noqa: E402
+from stancekit.data import load_devset, read_jsonl  # noqa: E402
 from stancekit.evaluate import article_folds, cross_validate  # noqa: E402
+from stancekit.schema import TARGET  # noqa: E402
 
 RESULTS = HERE.parent / "results" / "recipes.json"
 PREDICTIONS = HERE.parent / "results" / "recipes"
 KEYS = ("macro_f1", "favor_f1", "against_f1", "none_f1", "accuracy", "ece")
+#: The shipped recipe's arm: every other run's macro-F1 is also given as a paired difference from it.
+REFERENCE = "polarity"
 
 #: Arms that change the learning setup rather than the data: arm -> (data arm, recipe overrides).
 SETUPS = {
@@ -40,6 +44,37 @@ SETUPS = {
     "full": ("polarity", {"train_layers": None}),             # every layer learns, in both stages
     "full_baseline": ("baseline", {"train_layers": None}),
 }
+
+#: Text-pair arms (each claim read with the proposition, `TARGET`, after it): arm -> whether a
+#: stage 0 on the public stance datasets (each record paired with its own target) comes first.
+PAIR_ARMS = {"pair": False, "pair_public": True}
+#: Train splits used for stage 0; procon-ice is evaluation-only and never trains.
+PUBLIC = ("perspectrum", "ibm_claim_stance", "procon20", "gwsd")
+PUBLIC_SIZE = 8000
+
+
+def public_pairs(size: int = PUBLIC_SIZE) -> tuple[list[tuple[str, str]], list[str]]:
+    """The public train splits as (text, target) pairs with their stance: duplicates and pairs with
+    conflicting labels dropped, then a fixed random sample of ``size`` (the same for every seed)."""
+    labels: dict[tuple[str, str], set] = {}
+    for name in PUBLIC:
+        for record in read_jsonl(SHARED / name / "train.jsonl"):
+            labels.setdefault((record["text"].strip(), record["target"].strip()), set()).add(record["stance"])
+    pairs = sorted(pair for pair, stances in labels.items() if len(stances) == 1)
+    pairs = sorted(random.Random(0).sample(pairs, min(size, len(pairs))))
+    return pairs, [next(iter(labels[pair])) for pair in pairs]
+
+
+def pair_factory(seed: int, written_data, public: bool):
+    """As two_stage_factory with every claim paired with the proposition, after an optional stage 0
+    on the public pairs; stages 0 and 1 train once per seed, each fold warm-starts from them."""
+    model = transformer_factory(seed, pair_with=TARGET)()
+    if public:
+        model.fit(*public_pairs())
+        model.warm_start = True
+    groups = list(written_data["group"]) if "group" in written_data.column_names else None
+    model.fit(list(written_data["text"]), list(written_data["stance"]), groups=groups)
+    return warm_copies(model)
 
 
 #: Stage 1 = the previously shipped model (every layer fine-tuned on corpus + seeds, never on the
@@ -65,10 +100,12 @@ def run_arm(arm: str, seed: int, devset) -> dict:
         result = cross_validate(from_previous_model(seed, **overrides), devset, k=6, training=NO_DATA,
                                 augmentation=augmentation, seed=0, name=f"{arm} seed {seed}")
         return summarise(result, devset, started)
-    data, overrides = SETUPS.get(arm, (arm, {}))
+    data, overrides = SETUPS.get(arm, ("polarity" if arm in PAIR_ARMS else arm, {}))
     training, augmentation = devset_training(*DEVSET_DATA[data])
     started = time.time()
-    result = cross_validate(two_stage_factory(seed, training, **overrides), devset, k=6, training=NO_DATA,
+    make = (pair_factory(seed, training, PAIR_ARMS[arm]) if arm in PAIR_ARMS
+            else two_stage_factory(seed, training, **overrides))
+    result = cross_validate(make, devset, k=6, training=NO_DATA,
                             augmentation=augmentation, seed=0, name=f"{arm} seed {seed}")
     return summarise(result, devset, started)
 
@@ -116,10 +153,45 @@ def learning_curve_point(real: float, written: float, seed: int, devset) -> dict
     return summarise(result, devset, started)
 
 
+def paired_difference(predictions: list[dict], reference: list[dict], n_boot: int = 1000) -> dict:
+    """Macro-F1 of a run minus the reference run's on the same claims, with a 95% interval that
+    resamples articles and scores both runs on each resample (paired)."""
+    import numpy as np
+
+    from stancekit.evaluate import score
+    from stancekit.schema import LABELS
+
+    assert [(p["doc_id"], p["seg_id"]) for p in predictions] == [(p["doc_id"], p["seg_id"]) for p in reference]
+    gold = np.array([p["gold"] for p in predictions])
+    a, b = ([[p["probs"][label] for label in LABELS] for p in run] for run in (predictions, reference))
+    a, b = np.array(a), np.array(b)
+    docs = np.array([p["doc_id"] for p in predictions], dtype=object)
+    units = [np.flatnonzero(docs == d) for d in dict.fromkeys(docs.tolist())]
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(n_boot):
+        idx = np.concatenate([units[u] for u in rng.integers(0, len(units), len(units))])
+        diffs.append(score(gold[idx], a[idx])["macro_f1"] - score(gold[idx], b[idx])["macro_f1"])
+    return {"macro_f1": round(score(gold, a)["macro_f1"] - score(gold, b)["macro_f1"], 4),
+            "ci": [round(float(np.percentile(diffs, q)), 4) for q in (2.5, 97.5)]}
+
+
+def versus_reference(name: str, predictions: list[dict]) -> dict | None:
+    """The paired difference from the reference arm's run with the same training seed, if saved."""
+    from stancekit.data import read_jsonl
+
+    if "-seed" not in name or name.startswith((REFERENCE + "-", "curve")):
+        return None
+    path = PREDICTIONS / f"{REFERENCE}-seed{name.rsplit('-seed', 1)[1]}.jsonl"
+    return paired_difference(predictions, read_jsonl(path)) if path.is_file() else None
+
+
 def save(name: str, entry: dict) -> None:
     """Write one run's pooled predictions and merge its figures into the results file."""
     PREDICTIONS.mkdir(parents=True, exist_ok=True)
     predictions = entry.pop("predictions")
+    if (difference := versus_reference(name, predictions)) is not None:
+        entry[f"vs_{REFERENCE}"] = difference
     (PREDICTIONS / f"{name}.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n"
                                                        for p in predictions), encoding="utf-8")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}  # other runs may have written
@@ -143,6 +215,8 @@ def rescore(devset) -> None:
         entry = summarise(evaluation_from_saved(name, devset, predictions), devset, time.time())
         entry.pop("predictions")
         entry["seconds"] = old.get(name, {}).get("seconds")
+        if (difference := versus_reference(name, predictions)) is not None:
+            entry[f"vs_{REFERENCE}"] = difference
         results[name] = entry
         if "-seed" in name and not name.startswith("curve"):
             by_arm.setdefault(name.rsplit("-seed", 1)[0], []).append(predictions)
@@ -173,14 +247,18 @@ def markdown(results: dict) -> str:
                      + "; ".join(f"{fid[k]['spearman']:.2f} / {fid[k]['mae']:.2f}"
                                  for k in ("claim_counts", "expected_shares", "article_level")) + " |")
     arms = sorted({n.rsplit("-seed", 1)[0] for n in results if "-seed" in n and not n.startswith("curve")})
-    lines += ["", "| arm | seeds | mean macro-F1 | paired difference from baseline, per seed |", "|---|---|---|---|"]
+    lines += ["", f"| arm | seeds | mean macro-F1 | paired difference from baseline, per seed | paired difference from "
+              f"{REFERENCE}, per seed [95% CI, articles resampled] |", "|---|---|---|---|---|"]
     for arm in arms:
         seeds = sorted(int(n.rsplit("-seed", 1)[1]) for n in results if n.rsplit("-seed", 1)[0] == arm)
         values = [results[f"{arm}-seed{s}"]["macro_f1"] for s in seeds]
         diffs = [results[f"{arm}-seed{s}"]["macro_f1"] - results[f"baseline-seed{s}"]["macro_f1"]
                  for s in seeds if f"baseline-seed{s}" in results]
+        versus = [results[f"{arm}-seed{s}"].get(f"vs_{REFERENCE}") for s in seeds]
         lines.append(f"| {arm} | {', '.join(map(str, seeds))} | {np.mean(values):.3f} | "
-                     + ", ".join(f"{d:+.3f}" for d in diffs) + " |")
+                     + ", ".join(f"{d:+.3f}" for d in diffs) + " | "
+                     + ", ".join(f"{v['macro_f1']:+.3f} [{v['ci'][0]:+.2f}, {v['ci'][1]:+.2f}]" for v in versus if v)
+                     + " |")
     return "\n".join(lines) + "\n"
 
 

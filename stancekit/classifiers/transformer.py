@@ -69,7 +69,7 @@ class TransformerClassifier(ClassifierMixin):
                  warmup: float = 0.1, class_weight: str | None = "balanced", calibration_fraction: float = 0.15,
                  freeze_embeddings: bool = True, pooling: str = "cls", train_layers: int | None = None,
                  warm_start: bool = False, contrast_weight: float = 0.0, seed: int = 0, backend: str = "auto", device: str = "cpu",
-                 progress: bool = True):
+                 progress: bool = True, pair_with: str | None = None):
         if pooling not in POOLINGS:
             raise ModelError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
         self.base = base
@@ -90,6 +90,7 @@ class TransformerClassifier(ClassifierMixin):
         self.backend = backend
         self.device = device
         self.progress = progress
+        self.pair_with = pair_with
         self.labels = LABELS
         self.temperature = 1.0
         self.model_ = None
@@ -103,7 +104,9 @@ class TransformerClassifier(ClassifierMixin):
         With ``warm_start`` a fitted or loaded model trains on from its weights (a second stage).
         ``groups`` names contrast groups (a sentence, its minimal flip, its neutral rewrite; None for
         others): with ``contrast_weight`` > 0 a group trains in one batch and a margin loss asks each
-        member to score its own label above its group-mates' score for it."""
+        member to score its own label above its group-mates' score for it. A text may be a
+        (text, pair text) tuple, e.g. a public record and its own target; plain texts are paired
+        with ``pair_with``."""
         import torch
 
         texts, labels = list(texts), list(labels)
@@ -159,8 +162,9 @@ class TransformerClassifier(ClassifierMixin):
         schedule = get_linear_schedule_with_warmup(optimizer, int(self.warmup * steps), steps)
         weights = self._class_weights(y)
         loss_fn = torch.nn.CrossEntropyLoss(weight=None if weights is None else weights.to(self.device))
-        ids = self.tokenizer_(texts, truncation=True, max_length=self.max_length)["input_ids"]
-        states = self._frozen_states(texts, ids, frozen_layers) if frozen_layers else None
+        inputs = self._inputs(texts)
+        ids = self._encode(inputs)
+        states = self._frozen_states(inputs, ids, frozen_layers) if frozen_layers else None
         rng = np.random.default_rng(self.seed)
         units = _group_units(groups) if groups is not None and self.contrast_weight > 0 else None
         group_ids = None if units is None else _group_index(units, len(texts))
@@ -189,6 +193,26 @@ class TransformerClassifier(ClassifierMixin):
             log.info("epoch %d/%d: mean loss %.4f", epoch + 1, self.epochs, total / len(texts))
         self.model_ = model.to("cpu").eval()
 
+    def _inputs(self, texts: Sequence) -> list[tuple[str, str | None]]:
+        """Each input as (text, pair text): a tuple as given, a plain text with ``pair_with``."""
+        return [(text, self.pair_with) if isinstance(text, str) else (text[0], text[1]) for text in texts]
+
+    def _encode(self, texts: Sequence) -> list[list[int]]:
+        """Token ids, the same in training and prediction: the text alone, or the text, [SEP] and its
+        pair text (only the text is truncated, so the pair text is always read whole)."""
+        inputs = self._inputs(texts)
+        ids: list[list[int]] = [[] for _ in inputs]
+        for paired in (False, True):
+            rows = [i for i, (_, pair) in enumerate(inputs) if (pair is not None) == paired]
+            if not rows:
+                continue
+            pairs = [inputs[i][1] for i in rows] if paired else None
+            encoded = self.tokenizer_([inputs[i][0] for i in rows], pairs, max_length=self.max_length,
+                                      truncation="only_first" if paired else True)["input_ids"]
+            for i, row in zip(rows, encoded):
+                ids[i] = row
+        return ids
+
     def _frozen_layers(self) -> int:
         """How many bottom encoder layers keep the base encoder's weights (0: all layers train)."""
         n = self.model_.config.num_hidden_layers
@@ -198,8 +222,9 @@ class TransformerClassifier(ClassifierMixin):
             raise ModelError(f"train_layers must be between 0 and {n}, got {self.train_layers}")
         return n - self.train_layers
 
-    def _frozen_states(self, texts: list[str], ids: list[list[int]], frozen_layers: int) -> list:
-        """Output of the frozen bottom layers for every text, computed once (eval mode, no dropout)."""
+    def _frozen_states(self, texts: list[tuple[str, str | None]], ids: list[list[int]], frozen_layers: int) -> list:
+        """Output of the frozen bottom layers for every (text, pair text) input, computed once (eval
+        mode, no dropout); keyed by the whole input, so a text alone and paired never share states."""
         import torch
 
         key = (self._frozen_fingerprint(frozen_layers), self.max_length, frozen_layers)
@@ -264,7 +289,7 @@ class TransformerClassifier(ClassifierMixin):
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         backend = resolve_backend(backend or self.backend)
         model = self._model_for(backend)
-        ids = self.tokenizer_(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        ids = self._encode(texts)
         order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), i))
         out = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=backend == "bf16"):
@@ -309,7 +334,7 @@ class TransformerClassifier(ClassifierMixin):
         save_file(state, directory / WEIGHTS, metadata={"format": "pt", "stancekit": "1"})
         config = {"classifier": "transformer", "labels": list(LABELS), "temperature": self.temperature,
                   "max_length": self.max_length,
-                  "pooling": self.pooling,
+                  "pooling": self.pooling, "pair_with": self.pair_with,
                   "base": PACKAGED_BASE if self.base is None else str(self.base), "frozen_from_base": list(FROZEN) if self.freeze_embeddings else [],
                   "training": {k: getattr(self, k) for k in (
                       "epochs", "learning_rate", "batch_size", "weight_decay", "warmup", "class_weight",
@@ -333,7 +358,7 @@ class TransformerClassifier(ClassifierMixin):
                                                          expected=list(LABELS)))
         base = None if config.get("base", PACKAGED_BASE) == PACKAGED_BASE else config["base"]
         clf = cls(base=base, max_length=config["max_length"], pooling=config.get("pooling", "cls"),
-                  backend=backend, progress=False)
+                  backend=backend, progress=False, pair_with=config.get("pair_with"))
         clf._build(base)
         try:
             state = load_file(directory / WEIGHTS)
@@ -463,7 +488,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-#: Frozen-layer outputs per (base, max_length, frozen layers) and text, shared by the fits of one
+#: Frozen-layer outputs per (base, max_length, frozen layers) and (text, pair text), shared by the fits of one
 #: process (cross-validation folds train on mostly the same texts); cleared past _MAX_CACHED texts.
 _FROZEN_STATES: dict[tuple, dict] = {}
 _MAX_CACHED = 200_000
