@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # Student t quantile; scipy.stats costs a second at import
 
 from .errors import UsageError
 from .pairwise import LEVEL, divergence_from, pairwise_from, ranking, shares_of
@@ -250,7 +250,7 @@ def spread_of(articles: np.ndarray, values: np.ndarray) -> tuple[float, float, f
 
 def t_interval(estimate: float, se: float, df: float, bound: float) -> tuple[float, float]:
     """The LEVEL t interval estimate +/- t(df) * se, clipped to [-bound, bound]."""
-    half = float(stats.t.ppf((1 + LEVEL) / 2, df)) * se
+    half = float(stdtrit(df, (1 + LEVEL) / 2)) * se
     return max(-bound, estimate - half), min(bound, estimate + half)
 
 

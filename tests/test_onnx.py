@@ -61,6 +61,18 @@ def test_onnx_tokenizer_matches_transformers(tiny_folder, cache):
     assert max(len(ids) for ids in expected) == 128
 
 
+def test_onnx_reads_text_pairs_like_torch(tiny_base, tmp_path, cache):
+    from stancekit.schema import TARGET
+
+    clf = TransformerClassifier(base=tiny_base, epochs=1, pooling="mean", calibration_fraction=0.0,
+                                backend="fp32", progress=False, pair_with=TARGET).fit(TEXTS * 2, GOLD * 2)
+    folder = clf.save(tmp_path / "pair-model")
+    onnx_clf = OnnxClassifier.load(folder, "onnx-fp32")
+    assert onnx_clf.pair_with == TARGET
+    texts = TEXTS + [" ".join(TEXTS * 10)]  # the last is truncated, the proposition kept whole
+    assert np.allclose(onnx_clf.predict_proba(texts), clf.predict_proba(texts), atol=1e-5)
+
+
 def test_onnx_int8_gives_probabilities(tiny_folder, cache):
     clf = OnnxClassifier.load(tiny_folder, "onnx-int8")
     proba = clf.predict_proba(TEXTS)

@@ -43,7 +43,8 @@ class OnnxClassifier(ClassifierMixin):
     ['favor']
     """
 
-    def __init__(self, graph: Path, tokenizer: Path, *, max_length: int, temperature: float, backend: str):
+    def __init__(self, graph: Path, tokenizer: Path, *, max_length: int, temperature: float, backend: str,
+                 pair_with: str | None = None):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -51,9 +52,10 @@ class OnnxClassifier(ClassifierMixin):
         self.backend = backend
         self.max_length = max_length
         self.temperature = temperature
+        self.pair_with = pair_with  # the proposition read after each claim, as in training
         self.tokenizer_ = Tokenizer.from_file(str(tokenizer))
         self.tokenizer_.no_padding()
-        self.tokenizer_.enable_truncation(max_length)
+        self.tokenizer_.enable_truncation(max_length, strategy="only_first" if pair_with else "longest_first")
         options = ort.SessionOptions()
         options.intra_op_num_threads = _threads()
         options.log_severity_level = 3  # errors only: ORT's notes on unused initializers are noise to users
@@ -72,7 +74,7 @@ class OnnxClassifier(ClassifierMixin):
         config = _config(directory)
         graph = onnx_path(directory, PRECISIONS[backend])
         return cls(graph, _base_dir(config) / "tokenizer.json", max_length=config["max_length"],
-                   temperature=float(config["temperature"]), backend=backend)
+                   temperature=float(config["temperature"]), backend=backend, pair_with=config.get("pair_with"))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, columns in ``labels`` order."""
@@ -83,7 +85,8 @@ class OnnxClassifier(ClassifierMixin):
         out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         if not texts:
             return out
-        ids = [encoding.ids for encoding in self.tokenizer_.encode_batch(texts)]
+        inputs = [(text, self.pair_with) for text in texts] if self.pair_with else texts
+        ids = [encoding.ids for encoding in self.tokenizer_.encode_batch(inputs)]
         order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), i))
         for batch in _length_batches(order, ids):
             shape = (_bucket(len(batch)), _bucket(len(ids[batch[-1]])))
