@@ -21,10 +21,13 @@ from .speakers import SpeakerTracker
 
 _LINE = re.compile(r"[^\n\r\u2028\u2029]+")
 _INSIDE_QUOTE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[“\"‘(]?[A-Z])")
-_ABBREVIATION_END = re.compile(
-    r"(?:\b(?:[A-Z]|U\.S|D\.C|Gov|Sen|Rep|Dr|Mr|Mrs|Ms|St|Jr|Sr|Lt|Sgt|Capt|Gen|Col|No|vs|Inc|Co|Corp|Jan|Feb|"
-    r"Aug|Sept|Oct|Nov|Dec|a\.m|p\.m|etc|e\.g|i\.e|Sens|Reps|Supt|v|al|approx)\.)$")
-_TITLE_END = re.compile(r"\b(?:[A-Z]|Gov|Sen|Sens|Rep|Reps|Dr|Mr|Mrs|Ms|St|Lt|Sgt|Capt|Gen|Col|No|Supt|v|vs)\.$")
+#: Abbreviations before a name (an initial, a title, "v." in a case name), and the others a sentence may
+#: go on after.
+_TITLES = r"[A-Z]|Gov|Sen|Sens|Rep|Reps|Dr|Mr|Mrs|Ms|St|Lt|Sgt|Capt|Gen|Col|No|Supt|v|vs"
+_OTHER_ABBREVIATIONS = (r"U\.S|D\.C|Jr|Sr|Inc|Co|Corp|Jan|Feb|Aug|Sept|Oct|Nov|Dec|a\.m|p\.m|etc|e\.g|i\.e|"
+                        r"al|approx")
+_ABBREVIATION_END = re.compile(rf"\b(?:{_TITLES}|{_OTHER_ABBREVIATIONS})\.$")
+_TITLE_END = re.compile(rf"\b(?:{_TITLES})\.$")
 _MISSED_END = re.compile(r"(?P<word>\b[a-z]{2,}[.!?])[\"”’)]*\s+(?=[“\"‘(]?[A-Z])")
 _OPEN_QUOTES = "“\""
 _TERMINAL = ".!?:;\"”’)]…"
