@@ -2,18 +2,15 @@
 
 Nothing here aggregates (``aggregate.build_tables`` makes the tables) or writes files
 (``outputs.write_results`` does). The HTML comes from the jinja2 template templates/report.html.j2,
-which escapes every value it is given. It is byte-identical across runs on the same tables:
-floats are formatted to fixed precision and matplotlib's SVG output is made deterministic (fixed
-hash salt, no date). report.html is self-contained: inline CSS and SVG, no scripts, no network.
+which escapes every value it is given; its charts are plain SVG drawn by templates/charts.svg.j2. It
+is byte-identical across runs on the same tables: numbers are formatted to fixed precision.
+report.html is self-contained: inline CSS and SVG, no scripts, no network.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import math
-import re
-import textwrap
 
 import pandas as pd
 
@@ -81,9 +78,9 @@ def render_html(articles: list[dict], tables: dict, *, n_articles: int, n_claims
         nav=[("overview", "Table"), ("shares", "Shares"), ("net", "Net stance"), ("divergence", "Divergence"),
              ("voices", "Voices"), ("evidence", "Evidence"), ("articles", "Articles")],
         sources=_sources_table(table, weighted),
-        charts={"shares": _chart("chart-shares", _shares_svg(table)),
-                "net": _chart("chart-net", _net_svg(table, weighted)),
-                "divergence": _chart("chart-divergence", _divergence_svg(tables["divergence"]))},
+        charts={"shares": _chart("chart-shares", _shares_chart(table)),
+                "net": _chart("chart-net", _net_chart(table, weighted)),
+                "divergence": _chart("chart-divergence", _divergence_chart(tables["divergence"]))},
         ranking=ranking_sentence(tables["ranking"], tables["pairwise"]),
         pairs=_pairwise_table(tables["pairwise"]),
         voices={"head": ["Source", "Voice", *_STAT_HEAD],
@@ -125,11 +122,9 @@ def _template():
     return env.get_template("report.html.j2")
 
 
-def _chart(testid: str, svg: str) -> dict:
-    """A chart's id, its inline SVG (drawn by matplotlib, so trusted markup) and its caption."""
-    from markupsafe import Markup
-
-    return {"testid": testid, "svg": Markup(svg), "caption": _CAPTIONS[testid]}
+def _chart(testid: str, geometry: dict | None) -> dict:
+    """A chart's id, what templates/charts.svg.j2 draws it from (None: no claims) and its caption."""
+    return {"testid": testid, "geometry": geometry, "caption": _CAPTIONS[testid]}
 
 
 _CAPTIONS = {
@@ -234,121 +229,108 @@ def _claim_title(seg: dict) -> str:
 
 
 # ---------------------------------------------------------------- charts
+# templates/charts.svg.j2 draws each chart as inline SVG from the geometry computed here: plain
+# shapes and text, so the report needs no plotting library (importing matplotlib and laying out its
+# figures took half of a cold `compare` of the seeds).
 
-def _shares_svg(table: pd.DataFrame) -> str:
+_WIDTH, _LEFT, _RIGHT = 760, 210, 740  # chart width; the plot spans x = _LEFT to _RIGHT, names to its left
+_ROW, _TOP, _BOTTOM = 26, 34, 40       # row height; room for the legend above and the axis below
+_NAME_CHARS = 32                       # longer names are shortened (the full name is the hover text)
+#: ColorBrewer's sequential "Purples", light to dark, for divergences from 0 to 1.
+_PURPLES = ("#fcfbfd", "#efedf5", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3", "#54278f", "#3f007d")
+
+
+def _shares_chart(table: pd.DataFrame) -> dict | None:
     """Stacked horizontal bars of favor / against / none shares, one bar per source."""
     if table.empty:
-        return '<p class="note">No claims.</p>'
-    names = list(table["source"])[::-1]
-    fig, ax = _figure(len(names))
-    left = [0.0] * len(names)
-    for label in LABELS:
-        values = list(table[label])[::-1]
-        ax.barh(names, values, left=left, color=COLORS[label], label=label, height=0.6, edgecolor="white")
-        for i, (x, v) in enumerate(zip(left, values)):
-            if v >= 0.08:
-                ax.text(x + v / 2, i, f"{v:.0%}", ha="center", va="center", fontsize=8,
-                        color="#222222" if label == "none" else "white")
-        left = [a + b for a, b in zip(left, values)]
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(_percent_formatter())
-    ax.legend(ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    return _svg(fig, "shares")
+        return None
+    chart, x = _rows_chart(table, 0.0, 1.0), _scale(0.0, 1.0)
+    for row, source in zip(chart["rows"], table.itertuples(index=False)):
+        start, row["segments"] = 0.0, []
+        for label in LABELS:
+            share = float(getattr(source, label))
+            row["segments"].append({"label": label, "x": x(start), "width": round(x(start + share) - x(start), 1),
+                                    "color": COLORS[label], "share": _pct(share), "show": share >= 0.08,
+                                    "text_color": "#222222" if label == "none" else "#ffffff"})
+            start += share
+    chart["ticks"] = [{"x": x(v), "text": _pct(v)} for v in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    chart["legend"] = [{"x": _LEFT + 90 * i, "color": COLORS[label], "text": label} for i, label in enumerate(LABELS)]
+    return chart
 
 
-def _net_svg(table: pd.DataFrame, weighted: pd.DataFrame) -> str:
-    """Net stance per source as dots with 95% interval whiskers, and a vertical line at 0."""
+def _net_chart(table: pd.DataFrame, weighted: pd.DataFrame) -> dict | None:
+    """Net stance per source as dots with 95% interval whiskers, the probability-weighted net stance as
+    diamonds, and a vertical line at 0."""
     if table.empty:
-        return '<p class="note">No claims.</p>'
-    names = list(table["source"])[::-1]
-    net = list(table["net_stance"])[::-1]
-    errors = [[n - lo for n, lo in zip(net, list(table["ci_low"])[::-1])],
-              [hi - n for n, hi in zip(net, list(table["ci_high"])[::-1])]]
-    fig, ax = _figure(len(names))
-    ax.axvline(0, color="#555555", linewidth=1)
-    dots = ax.errorbar(net, names, xerr=errors, fmt="o", color="#333333", ecolor="#888888", capsize=3,
-                       label="net stance (95% CI)")
+        return None
+    chart, x = _rows_chart(table, -1.05, 1.05), _scale(-1.05, 1.05)
     weighted_net = dict(zip(weighted["source"], weighted["net_stance"]))
-    (diamonds,) = ax.plot([weighted_net.get(n, float("nan")) for n in names], names, "D", markerfacecolor="none",
-                          markeredgecolor="#2b8cbe", label="probability-weighted")
-    ax.set_xlim(-1.05, 1.05)
-    ax.set_xlabel("← against          net stance          in favor →")
-    ax.legend(handles=[dots, diamonds], ncols=2, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    return _svg(fig, "net")
+    for row, source in zip(chart["rows"], table.itertuples(index=False)):
+        interval = not (math.isnan(source.ci_low) or math.isnan(source.ci_high))
+        other = weighted_net.get(source.source, float("nan"))
+        row.update(x=x(source.net_stance), label=_net(source.net_stance, source.ci_low, source.ci_high),
+                   low=x(source.ci_low) if interval else None, high=x(source.ci_high) if interval else None,
+                   diamond=None if math.isnan(other) else _diamond(x(other), row["y"]), weighted=_signed(other))
+    chart["ticks"] = [{"x": x(v), "text": _signed(v)} for v in (-1.0, -0.5, 0.0, 0.5, 1.0)]
+    chart["zero"] = x(0.0)
+    chart["axis_label"] = "← against          net stance          in favor →"
+    chart["legend"] = [{"x": _LEFT, "shape": "dot", "text": "net stance (95% CI)"},
+                       {"x": _LEFT + 160, "shape": "diamond", "points": _diamond(_LEFT + 165, 14),
+                        "text": "probability-weighted"}]
+    return chart
 
 
-def _divergence_svg(matrix: pd.DataFrame) -> str:
-    """Heat map of the pairwise Jensen-Shannon divergence matrix, each cell annotated with its value."""
+def _divergence_chart(matrix: pd.DataFrame) -> dict | None:
+    """Heat map of the pairwise Jensen-Shannon divergence matrix, each cell annotated with its value
+    (up to _MAX_ANNOTATED sources), with a color scale from 0 to 1."""
     if matrix.empty:
-        return '<p class="note">No claims.</p>'
-    matrix = matrix.iloc[:_MAX_HEATMAP, :_MAX_HEATMAP]  # beyond this a heat map is unreadable (and slow)
-    n = len(matrix)
-    fig, ax = _figure(n, width=min(8.0, 3.0 + 1.3 * n), height=1.4 + 0.55 * n)
-    image = ax.imshow(matrix.to_numpy(), cmap="Purples", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(n), labels=[_wrap(c) for c in matrix.columns], fontsize=8)
-    ax.set_yticks(range(n), labels=list(matrix.index))
-    ax.spines[:].set_visible(False)
-    ax.tick_params(length=0)
-    for i in range(n if n <= _MAX_ANNOTATED else 0):
-        for j in range(n):
-            value = matrix.iat[i, j]
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=9,
-                    color="white" if value > 0.5 else "#222222")
-    ax.grid(False)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    return _svg(fig, "divergence")
+        return None
+    matrix = matrix.iloc[:_MAX_HEATMAP, :_MAX_HEATMAP]  # beyond this a heat map is unreadable
+    n, cell = len(matrix), max(12, min(48, 440 // len(matrix)))
+    columns = [{"x": _LEFT + j * cell + cell / 2, **_name(name, 20)} for j, name in enumerate(matrix.columns)]
+    top = 16 + 4 * max(len(column["name"]) for column in columns)  # room for the slanted column names
+    rows = [{"y": top + i * cell + cell / 2, **_name(name)} for i, name in enumerate(matrix.index)]
+    cells = [{"x": _LEFT + j * cell, "y": top + i * cell, "color": _purple(value), "text": f"{value:.2f}",
+              "text_color": "#ffffff" if value > 0.5 else "#222222",
+              "title": f"{matrix.index[i]} vs {matrix.columns[j]}: {value:.2f}"}
+             for i, j, value in ((i, j, float(matrix.iat[i, j])) for i in range(n) for j in range(n))]
+    return {"width": _LEFT + n * cell + 60, "height": top + n * cell + 20, "top": top, "left": _LEFT,
+            "cell": cell, "rows": rows, "columns": columns, "cells": cells, "annotate": n <= _MAX_ANNOTATED,
+            "scale_x": _LEFT + n * cell + 16, "scale_height": n * cell,
+            "scale_stops": [{"offset": round(i / (len(_PURPLES) - 1), 3), "color": color}
+                            for i, color in enumerate(_PURPLES)],
+            "scale_ticks": [{"y": round(top + n * cell * (1 - v), 1), "text": f"{v:.1f}"} for v in (0.0, 0.5, 1.0)]}
 
 
-def _figure(n_rows: int, *, width: float = 8.0, height: float | None = None):
-    """A figure on the Agg canvas (no pyplot state), sized for ``n_rows`` sources."""
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width, height or 1.2 + 0.45 * n_rows), layout="constrained")
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-    ax.spines[["top", "right"]].set_visible(False)
-    return fig, ax
+def _rows_chart(table: pd.DataFrame, low: float, high: float) -> dict:
+    """The frame of a chart with one row per source (in the table's order) over a horizontal axis."""
+    rows = [{"y": _TOP + 10 + i * _ROW + _ROW / 2, **_name(source)} for i, source in enumerate(table["source"])]
+    plot_bottom = _TOP + 10 + len(rows) * _ROW
+    return {"width": _WIDTH, "height": plot_bottom + _BOTTOM, "left": _LEFT, "right": _RIGHT,
+            "plot_top": _TOP, "plot_bottom": plot_bottom, "rows": rows, "axis_label": None}
 
 
-def _svg(fig, prefix: str) -> str:
-    """Render ``fig`` to inline SVG: deterministic, no XML prolog, metadata or namespace URLs."""
-    import matplotlib
-
-    buffer = io.StringIO()
-    with matplotlib.rc_context(_RC):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
-    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
-    svg = re.sub(r'(\bid="|url\(#|href="#)([^")]+)', lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
-    return svg.replace("<svg ", '<svg role="img" ', 1).strip()
+def _scale(low: float, high: float):
+    """Data values from ``low`` to ``high`` to x coordinates on the plot, rounded to 0.1 px."""
+    return lambda value: round(_LEFT + (float(value) - low) / (high - low) * (_RIGHT - _LEFT), 1)
 
 
-def _wrap(label: str, width: int = 16) -> str:
-    """A long tick label broken over lines so that labels don't collide."""
-    return textwrap.fill(str(label), width) or str(label)
+def _name(name, limit: int = _NAME_CHARS) -> dict:
+    """A source or speaker name as drawn (shortened past ``limit`` characters) and in full."""
+    full = str(name)
+    return {"name": full if len(full) <= limit else full[:limit - 1].rstrip() + "…", "full": full}
 
 
-def _percent_formatter():
-    """Axis ticks as whole percentages."""
-    from matplotlib.ticker import PercentFormatter
-
-    return PercentFormatter(xmax=1.0, decimals=0)
+def _diamond(x: float, y: float, r: float = 5.0) -> str:
+    return " ".join(f"{px:.1f},{py:.1f}" for px, py in ((x, y - r), (x + r, y), (x, y + r), (x - r, y)))
 
 
-_RC = {
-    "svg.hashsalt": "stancekit",
-    "font.size": 9,
-    "axes.edgecolor": "#888888",
-    "axes.labelcolor": "#333333",
-    "xtick.color": "#555555",
-    "ytick.color": "#555555",
-    "legend.fontsize": 8,
-}
+def _purple(value: float) -> str:
+    """The color of a divergence in [0, 1] on the Purples scale, interpolated between its steps."""
+    position = min(max(value, 0.0), 1.0) * (len(_PURPLES) - 1)
+    i = min(int(position), len(_PURPLES) - 2)
+    low, high = (bytes.fromhex(_PURPLES[k][1:]) for k in (i, i + 1))
+    return "#" + "".join(f"{round(a + (b - a) * (position - i)):02x}" for a, b in zip(low, high))
 
 
 # ---------------------------------------------------------------- small helpers
