@@ -5,9 +5,12 @@ Both run in new processes over the same synthetic corpus (speed.py's: resampled 
 exported with `git archive` into a temporary folder and run from there with the same Python.
 
     python benchmarks/experiments/versions.py --rev e4538c0 --articles 100 --repeats 2
+    python benchmarks/experiments/versions.py --rev a955795 --seeds --repeats 5   # cold compare seeds/
 
 prints the CPU, each run's wall time and claims/s, and the ratio of the medians, and writes
-benchmarks/.cache/versions.json (benchmarks/results/versions.json with --save).
+benchmarks/.cache/versions.json (versions-seeds.json with --seeds; benchmarks/results/ with --save).
+The earlier revision runs with this environment's packages, so its own dependencies must be
+installed (revisions before b35ff74 draw the report with matplotlib).
 """
 
 from __future__ import annotations
@@ -60,13 +63,14 @@ def main() -> None:
     parser.add_argument("--rev", default="e4538c0", help="earlier revision to compare against")
     parser.add_argument("--articles", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--seeds", action="store_true", help="compare the seed articles (a cold start) instead")
     parser.add_argument("--save", action="store_true", help="update benchmarks/results/")
     args = parser.parse_args()
     env = environment()
     print(f"CPU: {env.get('cpu')}  flags: {env.get('cpu_flags')}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        corpus = synthetic_corpus(tmp, args.articles)
+        corpus = ROOT / "seeds" if args.seeds else synthetic_corpus(tmp, args.articles)
         trees = {"this checkout": ROOT, args.rev: export_revision(args.rev, tmp)}
         for name, tree in trees.items():  # warm-up: caches (ONNX graphs, backend choice) and page cache
             run_compare(tree, corpus, tmp / "warm")
@@ -80,11 +84,13 @@ def main() -> None:
                 print(f"{name}: {runs[name][-1]:.1f} s, {claims[name] / runs[name][-1]:.1f} claims/s")
     medians = {name: statistics.median(times) for name, times in runs.items()}
     ratio = medians[args.rev] / medians["this checkout"]
-    print(f"{args.articles} articles, {claims['this checkout']} claims: this checkout "
+    what = "the seeds" if args.seeds else f"{args.articles} articles"
+    print(f"{what}, {claims['this checkout']} claims: this checkout "
           f"{medians['this checkout']:.1f} s, {args.rev} {medians[args.rev]:.1f} s -> {ratio:.2f}x")
-    result = {"environment": env, "articles": args.articles, "claims": claims, "seconds": runs,
+    result = {"environment": env, "corpus": "seeds" if args.seeds else f"synthetic, {args.articles} articles",
+              "claims": claims, "seconds": runs,
               "median_seconds": medians, "speedup": round(ratio, 2)}
-    path = output_dir(args.save) / "versions.json"
+    path = output_dir(args.save) / ("versions-seeds.json" if args.seeds else "versions.json")
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 
