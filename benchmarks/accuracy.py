@@ -130,9 +130,11 @@ def devset_training(written: set[str], counterfactuals: bool):
 
 def fidelity(predictions: list[dict], devset) -> dict:
     """Per-article net stance from pooled held-out predictions against the gold labels' net stance
-    (Spearman, mean absolute error), three ways: claim counts and expected shares (the library's
-    by_source, one article per row), and an article-level estimate, a linear model over those two
-    fitted on the other articles (leave one article out)."""
+    (Spearman, mean absolute error): claim counts and expected shares (the library's by_source, one
+    article per row); an article-level estimate, a linear model over those two fitted on the other
+    articles (leave one article out); and both shares adjusted for the classifier's confusion rates
+    on the other articles (adjusted classify-and-count and its probabilistic form, Forman 2008;
+    Bella et al. 2010)."""
     import numpy as np
     import pandas as pd
     from scipy.stats import spearmanr
@@ -161,7 +163,35 @@ def fidelity(predictions: list[dict], devset) -> dict:
                 "mae": round(float(np.mean(np.abs(gold.values - np.asarray(estimate)))), 4)}
 
     return {"articles": int(len(gold)), "claim_counts": agreement(counts.values),
-            "expected_shares": agreement(expected.values), "article_level": agreement(article)}
+            "expected_shares": agreement(expected.values), "article_level": agreement(article),
+            **{f"adjusted_{kind}": agreement(adjusted_net(predictions, list(gold.index), probabilistic))
+               for kind, probabilistic in (("counts", False), ("shares", True))}}
+
+
+def adjusted_net(predictions: list[dict], doc_ids: list[str], probabilistic: bool):
+    """Each article's net stance with its label shares corrected for the classifier's confusion
+    rates, estimated on every other article's held-out predictions: solve M p = q, where M[j, k] is
+    the mean (predicted-label or probability) share j of gold-label k claims and q the article's
+    shares; negative shares are clipped and the rest renormalised."""
+    import numpy as np
+
+    from stancekit.schema import LABELS
+
+    def shares(record) -> np.ndarray:
+        return (np.array([record["probs"][k] for k in LABELS]) if probabilistic
+                else np.eye(len(LABELS))[LABELS.index(record["pred"])])
+
+    estimates = []
+    for doc_id in doc_ids:
+        confusion = np.zeros((len(LABELS), len(LABELS)))
+        for record in predictions:
+            if record["doc_id"] != doc_id:
+                confusion[:, LABELS.index(record["gold"])] += shares(record)
+        observed = np.mean([shares(r) for r in predictions if r["doc_id"] == doc_id], axis=0)
+        p = np.clip(np.linalg.solve(confusion / confusion.sum(axis=0), observed), 0, None)
+        p = p / p.sum() if p.sum() > 0 else observed
+        estimates.append(p[LABELS.index("favor")] - p[LABELS.index("against")])
+    return np.array(estimates)
 
 
 def summary(evaluation) -> dict:
