@@ -41,8 +41,10 @@ REFERENCE = "polarity"
 #: Arms that change the learning setup rather than the data: arm -> (data arm, recipe overrides).
 SETUPS = {
     "consistency": ("polarity", {"contrast_weight": 0.5}),   # margin loss over contrast groups
-    "full": ("polarity", {"train_layers": None}),             # every layer learns, in both stages
-    "full_baseline": ("baseline", {"train_layers": None}),
+    # every layer learns, in both stages, at the previous shipped model's learning rate (3e-4 is for
+    # the top layer alone and too high for the whole encoder)
+    "full": ("polarity", {"train_layers": None, "learning_rate": 5e-5}),
+    "full_baseline": ("baseline", {"train_layers": None, "learning_rate": 5e-5}),
 }
 
 #: Text-pair arms (each claim read with the proposition, `TARGET`, after it): arm -> whether a
