@@ -31,8 +31,9 @@ SIZES_MB = (0.1, 0.3, 1, 2, 5)
 
 
 def same_speaker(predicted: str, gold: str) -> bool:
-    """Same person or group: equal, or one name's last word appears in the other (surname match)."""
-    p, g = predicted.lower().strip(), gold.lower().strip()
+    """Same person or group: equal, or one name's last word appears in the other (surname match);
+    curly and straight apostrophes count as the same (the gold labels write O'Hara for O’Hara)."""
+    p, g = (name.lower().strip().replace("’", "'") for name in (predicted, gold))
     return p == g or p.split()[-1] in g.split() or g.split()[-1] in p.split()
 
 

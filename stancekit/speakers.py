@@ -1,8 +1,10 @@
 """Rule-based attribution of reported speech: who a sentence quotes or reports, if anyone.
 
 Covers the patterns news prose uses most: ``“…,” Miller said``, ``said Cristine Soto DeBerry``,
-``Rochelle Bilal, Philadelphia’s sheriff, warned``, ``Critics argue that …``, ``X wrote in an
-affidavit``, ``according to X``. Pronouns (``she said``) resolve to the last full name seen, bare
+``…, said Virginia Kice.``, ``Rochelle Bilal, Philadelphia’s sheriff, warned``, ``LAPD chief Charlie
+Beck said``, ``…, the Sheriff's Department said``, ``Critics argue that …``, ``X wrote in an
+affidavit``, ``according to X``. A listener (``told Reuters``), a verb inside a relative clause
+(``people who say …``) and a dateline (``WASHINGTON —``) are not read as speakers. Pronouns (``she said``) resolve to the last full name seen, bare
 surnames to the article's full name; a quotation continuing over several sentences keeps its speaker.
 Generic subjects are made consistent: ``the sheriff`` becomes the one sheriff the article names, a law
 (``the Immigration and Nationality Act``) is no speaker, ``Some``, ``Others`` and ``Officials`` are
@@ -21,15 +23,20 @@ _VERBS = (
     r"testified|contended|contends|acknowledged|tweeted|countered|responded|urged|urges|cautioned|"
     r"predicted|called for|calls for|made it clear|made clear|point to|pointed to|"
     r"vowed|promised|conceded|admitted|alleged|alleges|complained|recalled|defended|signaled|"
-    r"made (?:their|its|his|her) case"
+    r"made (?:their|its|his|her) case|suggested|repeated|criticized|criticised|criticizes|pledged|pledges|"
+    r"called on|described|posted|denounced|condemned|blasted|slammed|praised"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
 _AFTER_QUOTE = re.compile(rf"[”\"]\s*,?\s*(?:{_VERBS})\s+(?P<who>[^,.;]+)")
-_ACCORDING = re.compile(r"\baccording to (?P<who>[^,.;]+)")
+_ACCORDING = re.compile(r"\b(?i:according to) (?P<who>(?:U\.S\.|[^,.;])+)")
+# "…, said Virginia Kice." (verbs whose object is not the listener, unlike "told" or "asked")
+_INVERTED = re.compile(r",\s*(?:said|says|added|adds|wrote|writes|noted|explained|stated|argued|warned|declared|"
+                       r"insisted|contended|acknowledged|countered|responded|replied|cautioned)\s+"
+                       r"(?P<who>(?:[A-Z][a-z]{0,3}\.\s+)?[A-Z][^,.;:]*)")
 _NAME_TOKEN = re.compile(r"^(?:[A-Z][\w’'.-]*|of|the|and|de|van|der|von|la|le|St\.)$")
 _TITLES = {
     "chief", "police", "sheriff", "mayor", "governor", "gov.", "judge", "justice", "dr.", "mr.", "mrs.",
-    "ms.", "senator", "sen.", "rep.", "representative", "president", "attorney", "general", "district",
+    "ms.", "maj.", "col.", "gen.", "rev.", "senator", "sen.", "rep.", "representative", "president", "attorney", "general", "district",
     "secretary", "director", "commissioner", "officer", "deputy", "sgt.", "lt.", "capt.", "former", "acting",
     "u.s.", "state", "county", "city", "council", "member", "councilmember", "assemblymember", "the",
 }
@@ -38,6 +45,7 @@ _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "our", "this", "
 _LINKING = {"are", "is", "was", "were", "have", "has", "had", "also", "then", "more", "now", "still", "will",
             "would", "again", "further", "not", "just", "even", "been", "once", "later", "however"}
 _INTRO = re.compile(r"^(?:in|on|at|last|this|since|after|before|during|as|when|while|but|and|yet|so|also|"
+                    r"although|though|because|if|unless|whether|despite|once|until|today|yesterday|"
                     r"however|meanwhile|still|instead|earlier|later|then|for example|first|second|"
                     r"\w+ly)\b", re.I)
 _NON_PERSON = {"ice", "dhs", "fbi", "doj", "cbp", "the", "police", "department", "county", "city", "state",
@@ -65,6 +73,7 @@ UNNAMED_SPEAKERS = "unnamed speakers"
 _DOCUMENTS = {"act", "law", "laws", "statute", "ordinance", "code", "constitution", "amendment", "directive", "bill",
               "ruling", "rule", "regulation", "section", "clause", "provision", "provisions", "measure",
               "legislation"}
+_PREPOSITIONS = {"in", "of", "at", "for", "from", "to", "on", "with", "by", "near", "across", "under"}
 _CONTINUED_QUOTE = re.compile(r"^[^“”\"]*[,.!?…—-][”\"]")
 
 
@@ -93,11 +102,19 @@ class SpeakerTracker:
         after = _AFTER_QUOTE.search(sentence)
         if after:
             return self._resolve(_clean_phrase(after.group("who")))
+        inverted = _INVERTED.search(quote_free)
+        if inverted and _is_name(_clean_phrase(inverted.group("who")).split()):
+            return self._resolve(_clean_phrase(inverted.group("who")))
         according = _ACCORDING.search(quote_free)
-        if according:
-            return self._resolve(_clean_phrase(according.group("who")))
+        if according and any(w[:1].isupper() for w in according.group("who").split()):
+            return self._resolve(_clean_phrase(according.group("who")))  # not "according to the data"
         for verb in _VERB.finditer(quote_free):
             before = quote_free[:verb.start()].split()
+            while before and before[-1].lower() in _LINKING:
+                before.pop()
+            if before and before[-1].lower() in ("who", "that") and len(before) > 1 \
+                    and not before[-2].endswith(","):
+                continue  # a verb in a relative clause ("people who say …"): not this sentence's attribution
             if not before or before[-1].lower() not in _DETERMINERS:
                 return self._subject_before(quote_free[:verb.start()])
         return None
@@ -115,6 +132,11 @@ class SpeakerTracker:
             phrase = " ".join(words)
             if phrase.lower() in ("who", "which"):
                 return self._resolve(_last_noun_phrase(chunks[i - 1])) if i else None
+            if (i == len(chunks) - 1 and (phrase.lower() in _UNNAMED or _is_institution(words))
+                    and not (i and _is_name(chunks[i - 1].split()))):  # not an appositive of a name
+                return self._resolve(phrase)  # "…, officials said", "…, the Sheriff's Department said"
+            if phrase.isupper() and i < len(chunks) - 1:
+                continue  # a dateline ("WASHINGTON —")
             if len(words) == 1 and words[0].lower() in _PRONOUNS:
                 return self._resolve(words[0])
             if _INTRO.match(phrase):
@@ -122,7 +144,12 @@ class SpeakerTracker:
                     return None
                 continue
             if _is_name(words):
+                if _strip_titles(words)[0][:1].islower():
+                    continue  # a job description ("President and CEO of CWS"): the name comes before it
                 return self._resolve(phrase)
+            named = _trailing_name(words) if len(chunks) == 1 else None
+            if named:
+                return self._resolve(named)  # "Los Angeles Police Department chief Charlie Beck said"
             if i == 0 and len(words) <= 6:
                 return self._resolve(phrase)
         return None
@@ -244,6 +271,22 @@ def _ends_inside_quote(sentence: str, was_open: bool) -> bool:
     if opens or closes:
         return opens > closes or (was_open and opens == closes and sentence.rstrip()[-1:] != "”")
     return was_open
+
+
+def _trailing_name(words: list[str]) -> str | None:
+    """The full name that ends a descriptive phrase ("DHS spokesperson Tricia McLaughlin"), if any."""
+    for start in range(1, len(words) - 1):
+        tail = words[start:]
+        if words[start - 1][:1].islower() and words[start - 1] not in _PREPOSITIONS and len(tail) <= 4 \
+                and _is_name(tail) \
+                and not any(w.lower() in _NON_PERSON or not w[:1].isupper() for w in tail):
+            return " ".join(tail)
+    return None
+
+
+def _is_institution(words: list[str]) -> bool:
+    """'the' and a capitalised name: "the San Francisco Sheriff's Department", "the Justice Department"."""
+    return len(words) >= 2 and words[0].lower() == "the" and _is_name(words[1:])
 
 
 def _is_name(words: list[str]) -> bool:

@@ -93,6 +93,23 @@ def test_every_boilerplate_line_is_not_a_claim(seeds, doc_id):
     ("Sergio Albarran, director of the field office, wrote in an affidavit that agents face threats.",
      "Sergio Albarran"),
     ("The sheriff's office booked 40 people.", None),
+    # inverted attribution after a comma; a listener ("told X") is not the speaker
+    ("He was released anyway, said Virginia Kice.", "Virginia Kice"),
+    ("The count rose, said Maj. Michael Cronise, the assistant chief.", "Michael Cronise"),
+    ("John Williams, who won the race, told Athens Political Nerds that he would end it.", "John Williams"),
+    # a job description after the name, a description before it, an institution before the verb
+    ("Rev. John L. McCullough, President and CEO of CWS, said the plan hurts trust.", "John L. McCullough"),
+    ("Los Angeles Police Department chief Charlie Beck said the police will not help.", "Charlie Beck"),
+    ("The man had several convictions, the San Francisco Sheriff's Department said.",
+     "the san francisco sheriff's department"),
+    ("Mary Moriarty, the Hennepin County Attorney, told reporters she may charge agents.", "Mary Moriarty"),
+    ("According to Department of Homeland Security spokesperson Tricia McLaughlin, agents made a stop.",
+     "Department of Homeland Security spokesperson Tricia McLaughlin"),
+    ("According to the data, 2,000 people were released.", None),
+    # a verb in a relative clause, a dateline and a subordinate clause are no attribution
+    ("Plenty of people who say they shield neighbors are confused about the law.", None),
+    ("WASHINGTON — Today the department said detainers rose.", None),
+    ("Although he was undocumented, he was released, officials said.", "unnamed speakers"),
 ])
 def test_speaker_rules(sentence, speaker):
     assert segment(sentence)[0].speaker == speaker
