@@ -18,10 +18,9 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit  # Student t quantile; scipy.stats costs a second at import
 
 from .errors import UsageError
-from .pairwise import LEVEL, divergence_from, pairwise_from, ranking, shares_of
+from .pairwise import divergence_from, pairwise_from, ranking, shares_of, t_quantile
 from .schema import CLAIM_COLUMNS, LABELS, PROB_COLUMNS
 
 #: Columns of the aggregate part of every table below.
@@ -249,8 +248,8 @@ def spread_of(articles: np.ndarray, values: np.ndarray) -> tuple[float, float, f
 
 
 def t_interval(estimate: float, se: float, df: float, bound: float) -> tuple[float, float]:
-    """The LEVEL t interval estimate +/- t(df) * se, clipped to [-bound, bound]."""
-    half = float(stdtrit(df, (1 + LEVEL) / 2)) * se
+    """The 95% (pairwise.LEVEL) t interval estimate +/- t(df) * se, clipped to [-bound, bound]."""
+    half = t_quantile(df) * se
     return max(-bound, estimate - half), min(bound, estimate + half)
 
 

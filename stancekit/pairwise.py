@@ -12,8 +12,6 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit  # Student t quantile; scipy.stats costs a second at import
-from scipy.spatial.distance import jensenshannon
 
 from .errors import UsageError
 from .schema import LABELS
@@ -24,8 +22,17 @@ PAIRWISE_COLUMNS: tuple[str, ...] = ("source_a", "source_b", "diff", "ci_low", "
 LEVEL = 0.95
 
 
+def t_quantile(df: float) -> float:
+    """The Student t quantile that a LEVEL two-sided interval with ``df`` degrees of freedom uses."""
+    from scipy.special import stdtrit  # imported here: scipy.special and scipy.stats slow every start
+
+    return float(stdtrit(df, (1 + LEVEL) / 2))
+
+
 def jensen_shannon(p, q) -> float:
     """Jensen-Shannon divergence (base 2, in [0, 1]) between two distributions over the same labels."""
+    from scipy.spatial.distance import jensenshannon
+
     distance = jensenshannon(_normalise(p), _normalise(q), base=2)
     return float(min(1.0, max(0.0, distance ** 2)))
 
@@ -42,7 +49,7 @@ def difference(a: tuple[float, float, float], b: tuple[float, float, float]) -> 
     if variance == 0:
         return diff, diff, diff
     df = variance ** 2 / (se_a ** 4 / df_a + se_b ** 4 / df_b)
-    half = float(stdtrit(df, (1 + LEVEL) / 2)) * np.sqrt(variance)
+    half = t_quantile(df) * np.sqrt(variance)
     return diff, max(-2.0, diff - half), min(2.0, diff + half)
 
 
