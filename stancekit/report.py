@@ -244,7 +244,7 @@ def _shares_chart(table: pd.DataFrame) -> dict | None:
     """Stacked horizontal bars of favor / against / none shares, one bar per source."""
     if table.empty:
         return None
-    chart, x = _rows_chart(table, 0.0, 1.0), _scale(0.0, 1.0)
+    chart, x = _rows_chart(table), _scale(0.0, 1.0)
     for row, source in zip(chart["rows"], table.itertuples(index=False)):
         start, row["segments"] = 0.0, []
         for label in LABELS:
@@ -263,7 +263,7 @@ def _net_chart(table: pd.DataFrame, weighted: pd.DataFrame) -> dict | None:
     diamonds, and a vertical line at 0."""
     if table.empty:
         return None
-    chart, x = _rows_chart(table, -1.05, 1.05), _scale(-1.05, 1.05)
+    chart, x = _rows_chart(table), _scale(-1.05, 1.05)
     weighted_net = dict(zip(weighted["source"], weighted["net_stance"]))
     for row, source in zip(chart["rows"], table.itertuples(index=False)):
         interval = not (math.isnan(source.ci_low) or math.isnan(source.ci_high))
@@ -273,7 +273,7 @@ def _net_chart(table: pd.DataFrame, weighted: pd.DataFrame) -> dict | None:
                    diamond=None if math.isnan(other) else _diamond(x(other), row["y"]), weighted=_signed(other))
     chart["ticks"] = [{"x": x(v), "text": _signed(v)} for v in (-1.0, -0.5, 0.0, 0.5, 1.0)]
     chart["zero"] = x(0.0)
-    chart["axis_label"] = "← against          net stance          in favor →"
+    chart["axis_label"] = "← against · net stance · in favor →"
     chart["legend"] = [{"x": _LEFT, "shape": "dot", "text": "net stance (95% CI)"},
                        {"x": _LEFT + 160, "shape": "diamond", "points": _diamond(_LEFT + 165, 14),
                         "text": "probability-weighted"}]
@@ -302,7 +302,7 @@ def _divergence_chart(matrix: pd.DataFrame) -> dict | None:
             "scale_ticks": [{"y": round(top + n * cell * (1 - v), 1), "text": f"{v:.1f}"} for v in (0.0, 0.5, 1.0)]}
 
 
-def _rows_chart(table: pd.DataFrame, low: float, high: float) -> dict:
+def _rows_chart(table: pd.DataFrame) -> dict:
     """The frame of a chart with one row per source (in the table's order) over a horizontal axis."""
     rows = [{"y": _TOP + 10 + i * _ROW + _ROW / 2, **_name(source)} for i, source in enumerate(table["source"])]
     plot_bottom = _TOP + 10 + len(rows) * _ROW

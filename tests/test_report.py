@@ -110,6 +110,22 @@ def test_report_html_is_self_contained_and_escaped(report):
     assert "speaker: Mayor Díaz" in page and "Police &amp; ICE: a &lt;plan&gt;" in page
 
 
+def test_the_charts_draw_the_tables_numbers(report):
+    page = report["report"].read_text(encoding="utf-8")
+    charts = {t: re.search(rf'data-testid="{t}">(.*?)</figure>', page, re.S).group(1) for t in CHART_IDS}
+    tables = build_tables(make_analysis()[0])
+    for row in tables["by_source"].itertuples(index=False):
+        name = html.escape(row.source)
+        for label in ("favor", "against", "none"):  # each bar's parts, as hover text
+            assert f"<title>{name}: {label} {getattr(row, label):.0%}</title>" in charts["chart-shares"]
+        assert f"<title>{name}: {row.net_stance:+.2f}".replace("-", "−") in charts["chart-net"]
+    assert charts["chart-net"].count("<circle") == 1 + len(SOURCES)  # one dot per source, one in the legend
+    matrix = tables["divergence"]
+    assert charts["chart-divergence"].count("<rect") == matrix.size + 1  # the cells and the color scale
+    a, b = matrix.index
+    assert f"<title>{html.escape(a)} vs {html.escape(b)}: {matrix.loc[a, b]:.2f}</title>" in charts["chart-divergence"]
+
+
 def test_repeated_runs_are_byte_identical(tmp_path, report):
     again = write_report(tmp_path / "again")
     for name, path in report.items():
