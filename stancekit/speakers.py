@@ -4,9 +4,9 @@ Covers the patterns news prose uses most: ``“…,” Miller said``, ``said Cri
 ``…, said Virginia Kice.``, ``Rochelle Bilal, Philadelphia’s sheriff, warned``, ``LAPD chief Charlie
 Beck said``, ``…, the Sheriff's Department said``, ``Critics argue that …``, ``X wrote in an
 affidavit``, ``according to X``. A listener (``told Reuters``), a verb inside a relative clause
-(``people who say …``) and a dateline (``WASHINGTON —``) are not read as speakers. Pronouns (``she said``) resolve to the last full name seen, bare
-surnames to the article's full name; a quotation continuing over several sentences keeps its speaker.
-Generic subjects are made consistent: ``the sheriff`` becomes the one sheriff the article names, a law
+(``people who say …``) and a dateline (``WASHINGTON —``) are not read as speakers. Pronouns (``she
+said``) resolve to the last full name seen, bare surnames to the article's full name; a quotation
+continuing over several sentences keeps its speaker. Generic subjects are made consistent: ``the sheriff`` becomes the one sheriff the article names, a law
 (``the Immigration and Nationality Act``) is no speaker, ``Some``, ``Others`` and ``Officials`` are
 UNNAMED_SPEAKERS. The article's names are indexed once (NameIndex), so attribution is linear in its length.
 """
@@ -36,7 +36,8 @@ _INVERTED = re.compile(r",\s*(?:said|says|added|adds|wrote|writes|noted|explaine
 _NAME_TOKEN = re.compile(r"^(?:[A-Z][\w’'.-]*|of|the|and|de|van|der|von|la|le|St\.)$")
 _TITLES = {
     "chief", "police", "sheriff", "mayor", "governor", "gov.", "judge", "justice", "dr.", "mr.", "mrs.",
-    "ms.", "maj.", "col.", "gen.", "rev.", "senator", "sen.", "rep.", "representative", "president", "attorney", "general", "district",
+    "ms.", "maj.", "col.", "gen.", "rev.", "senator", "sen.", "rep.", "representative", "president", "attorney",
+    "general", "district",
     "secretary", "director", "commissioner", "officer", "deputy", "sgt.", "lt.", "capt.", "former", "acting",
     "u.s.", "state", "county", "city", "council", "member", "councilmember", "assemblymember", "the",
 }
