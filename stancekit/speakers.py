@@ -6,9 +6,10 @@ Beck said``, ``…, the Sheriff's Department said``, ``Critics argue that …``,
 affidavit``, ``according to X``. A listener (``told Reuters``), a verb inside a relative clause
 (``people who say …``) and a dateline (``WASHINGTON —``) are not read as speakers. Pronouns (``she
 said``) resolve to the last full name seen, bare surnames to the article's full name; a quotation
-continuing over several sentences keeps its speaker. Generic subjects are made consistent: ``the sheriff`` becomes the one sheriff the article names, a law
-(``the Immigration and Nationality Act``) is no speaker, ``Some``, ``Others`` and ``Officials`` are
-UNNAMED_SPEAKERS. The article's names are indexed once (NameIndex), so attribution is linear in its length.
+continuing over several sentences keeps its speaker. Generic subjects are made consistent: ``the
+sheriff`` becomes the one sheriff the article names, a law (``the Immigration and Nationality Act``)
+is no speaker, ``Some``, ``Others`` and ``Officials`` are UNNAMED_SPEAKERS. The article's names are
+indexed once (NameIndex), so attribution is linear in its length.
 """
 
 from __future__ import annotations
