@@ -2,7 +2,9 @@
 
 Sentence boundaries come from blingfire (compiled, linear in the length of the text, much faster than
 pySBD), run line by line so headings and captions without final punctuation stay apart; two passes
-mend its cuts after abbreviations and add the ones it misses, and a third splits multi-sentence quotations.
+mend its cuts after abbreviations (titles, U.S. states) and add the ones it misses, a cut before a
+quotation's attribution ("…?” Gov. Newsom said") or a closing credit ("(Photo: TNS)") is undone, and
+a last pass splits multi-sentence quotations.
 Boundaries are only ever *positions* in the text, so every non-whitespace character lands in
 exactly one segment and ``text[start:end] == segment.text`` always holds.
 """
@@ -23,11 +25,19 @@ _LINE = re.compile(r"[^\n\r\u2028\u2029]+")
 _INSIDE_QUOTE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[“\"‘(]?[A-Z])")
 #: Abbreviations before a name (an initial, a title, "v." in a case name), and the others a sentence may
 #: go on after.
-_TITLES = r"[A-Z]|Gov|Sen|Sens|Rep|Reps|Dr|Mr|Mrs|Ms|St|Lt|Sgt|Capt|Gen|Col|No|Supt|v|vs"
+_TITLES = r"[A-Z]|Gov|Sen|Sens|Rep|Reps|Dr|Mr|Mrs|Ms|St|Lt|Sgt|Capt|Gen|Col|Maj|Rev|Fr|Prof|No|Supt|v|vs"
+#: ... and the U.S. states' abbreviations in AP style ("NOVATO, Calif. — The superintendent ...").
+_STATES = (r"Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga|Ill|Ind|Kan|Ky|La|Md|Mass|Mich|Minn|Miss|Mo|Mont|Neb|"
+           r"Nev|N\.H|N\.J|N\.M|N\.Y|N\.C|N\.D|Okla|Ore|Pa|R\.I|S\.C|S\.D|Tenn|Vt|Va|Wash|W\.Va|Wis|Wyo")
 _OTHER_ABBREVIATIONS = (r"U\.S|D\.C|Jr|Sr|Inc|Co|Corp|Jan|Feb|Aug|Sept|Oct|Nov|Dec|a\.m|p\.m|etc|e\.g|i\.e|"
-                        r"al|approx")
+                        rf"al|approx|{_STATES}")
 _ABBREVIATION_END = re.compile(rf"\b(?:{_TITLES}|{_OTHER_ABBREVIATIONS})\.$")
 _TITLE_END = re.compile(rf"\b(?:{_TITLES})\.$")
+#: What follows a quotation ending in ? or ! when the sentence goes on: "“… scared of?” Gov. Newsom said".
+_ATTRIBUTION = re.compile(r"(?:(?:[A-Z][\w.’'-]*|he|she|they|we|I)\s+){1,4}(?:said|says|asked|told|added|wrote|"
+                          r"shouted|replied)\b|(?:said|asked|added|wrote|replied)\s+[A-Z]")
+#: A credit or note in brackets that ends the line: "(Richard Drew/Associated Press)", "[ ERIN HOOLEY | AP ]".
+_BRACKETED_TAIL = re.compile(r"[(\[][^()\[\]]{1,60}[)\]]\s*$")
 _MISSED_END = re.compile(r"(?P<word>\b[a-z]{2,}[.!?])[\"”’)]*\s+(?=[“\"‘(]?[A-Z])")
 _OPEN_QUOTES = "“\""
 _TERMINAL = ".!?:;\"”’)]…"
@@ -41,6 +51,7 @@ _NAVIGATION = {
 _BOILERPLATE_PATTERNS = [re.compile(p) for p in (  # matched against lowercased text
     r"^(photograph|photo|image|illustration|credit|video|source|photo credit)( by)?\s*:",
     r"\b(getty images|associated press photo|ap photo|reuters/|shutterstock)\b",
+    r"[(\[][^()\[\]]*(/|\||\bphoto\b|\bap\b|associated press|\breuters\b|\btns\b)[^()\[\]]*[)\]]$",  # a credit
     r"^(this|the) (article|story|post|piece) (first|originally) (appeared|was published)",
     r"^(originally )?(published|posted|updated|reprinted)( by| on| with| in)\b",
     r"\ball rights reserved\b|^©|^copyright\b",
@@ -145,11 +156,12 @@ def _blingfire_starts(window: str) -> list[int]:
 
 def _repaired(line: str, starts: list[int]) -> list[int]:
     """blingfire's cuts, less those after an abbreviation that goes on, plus the sentence ends it
-    misses after a lowercase word ("voted the bill down. Sen. Mark Kirk ...")."""
+    misses after a lowercase word ("voted the bill down. Sen. Mark Kirk ..."), less the cuts before
+    a quotation's attribution or a closing bracketed credit."""
     kept = [c for c in starts if not _continues(line[max(c - 20, 0):c].rstrip(), line[c:c + 1])]
     missed = [m.end() for m in _MISSED_END.finditer(line)
               if not _ABBREVIATION_END.search(line, max(m.end("word") - 20, 0), m.end("word"))]
-    return sorted(set(kept) | set(missed))
+    return sorted(c for c in set(kept) | set(missed) if not _goes_on(line, c))
 
 
 def _continues(before: str, first: str) -> bool:
@@ -158,6 +170,16 @@ def _continues(before: str, first: str) -> bool:
     if not _ABBREVIATION_END.search(before):
         return False
     return not (first.isupper() or first in _OPEN_QUOTES) or bool(_TITLE_END.search(before))
+
+
+def _goes_on(line: str, cut: int) -> bool:
+    """A cut is wrong before the attribution of a quotation that ends in ? or !, and before a bracketed
+    credit that ends the line (read near the cut only, so long lines stay linear)."""
+    before = line[max(cut - 3, 0):cut].rstrip()
+    if before[-2:] in ("?”", "!”", '?"', '!"') and _ATTRIBUTION.match(line, cut):
+        return True
+    return (len(line) - cut <= 64 and bool(_BRACKETED_TAIL.fullmatch(line, cut))
+            and not before.endswith((":", ";")))
 
 
 def _split_inside_quotes(line: str, start: int, end: int) -> Iterator[tuple[int, int]]:

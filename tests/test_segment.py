@@ -52,9 +52,25 @@ def test_seed_offsets_are_exact_and_cover_the_text(seeds):
     ("Heading without punctuation\nThe body starts here. It goes on.",
      ["Heading without punctuation", "The body starts here.", "It goes on."]),
     ("Police must respond—no matter what. Agents wait.", ["Police must respond—no matter what.", "Agents wait."]),
+    # a dateline's state, a title before a name, a quotation's attribution after ? or !, a credit in brackets
+    ("NOVATO, Calif. - The district is upset. It says so.", ["NOVATO, Calif. - The district is upset.", "It says so."]),
+    ("He moved to Calif. He stayed.", ["He moved to Calif.", "He stayed."]),
+    ('"We stand with them," said Rev. Noel Andersen of CWS.', ['"We stand with them," said Rev. Noel Andersen of CWS.']),
+    ("“What are you scared of?” Gov. Newsom said Saturday. He left.",
+     ["“What are you scared of?” Gov. Newsom said Saturday.", "He left."]),
+    ("“Why?” The crowd fell silent.", ["“Why?”", "The crowd fell silent."]),
+    ("Oakland ended the agreement. (Richard Drew/Associated Press)",
+     ["Oakland ended the agreement. (Richard Drew/Associated Press)"]),
 ])
 def test_tricky_boundaries(text, expected):
     assert [s.text for s in segment(text)] == expected
+
+
+def test_a_caption_with_a_bracketed_credit_is_not_a_claim():
+    [caption] = segment("The ICE building in Chicago, seen Jan. 21, 2025. [ ERIN HOOLEY | AP ]")
+    assert not caption.is_claim
+    [claim] = segment("Deputies will honor detainers (with a judge's warrant).")
+    assert claim.is_claim
 
 
 def test_quotation_spanning_sentences_is_split_and_keeps_its_speaker(seeds):
