@@ -30,11 +30,17 @@ def test_transformer_overfits_three_examples_and_round_trips(tiny_base, tmp_path
     assert clf.predict(TEXTS) == GOLD
     proba = clf.predict_proba(TEXTS)
     assert proba.shape == (3, 3) and np.allclose(proba.sum(axis=1), 1)
+    assert _saved_and_loaded(clf, tmp_path, proba).pooling == pooling
+
+
+def _saved_and_loaded(clf, tmp_path, proba):
+    """``clf`` saved and loaded again, after checking the copy gives the same labels and (fp16 weights)
+    nearly the same probabilities on TEXTS."""
     clf.save(tmp_path / "model")
     again = TransformerClassifier.load(tmp_path / "model", backend="fp32")
-    assert again.pooling == pooling
     assert again.predict(TEXTS) == GOLD
     assert np.allclose(again.predict_proba(TEXTS), proba, atol=2e-3)  # weights are stored in fp16
+    return again
 
 
 def test_transformer_predictions_do_not_depend_on_input_order(tiny_base):
@@ -332,19 +338,16 @@ def test_text_pair_input_trains_saves_loads_and_predicts_identically(tiny_base, 
     assert clf.predict(TEXTS) == GOLD  # plain texts are read paired with pair_with
     proba = clf.predict_proba(TEXTS)
     assert np.array_equal(proba, clf.predict_proba([(t, TARGET) for t in TEXTS]))
-    clf.save(tmp_path / "model")
-    again = TransformerClassifier.load(tmp_path / "model", backend="fp32")
-    assert again.pair_with == TARGET
-    assert again.predict(TEXTS) == GOLD
-    assert np.allclose(again.predict_proba(TEXTS), proba, atol=2e-3)  # weights are stored in fp16
+    assert _saved_and_loaded(clf, tmp_path, proba).pair_with == TARGET
 
 
 def test_text_pairs_truncate_the_text_only_and_never_share_cached_states(tiny_base):
     clf = TransformerClassifier(base=tiny_base, max_length=16, train_layers=1, progress=False, pair_with="Cooperate.")
     clf._build(tiny_base)
     long = "The county jail booked forty people in March and released most of them within a day."
-    alone, paired = clf._encode([(long, None), long])
+    alone, paired = clf._encode(clf._inputs([(long, None), long]))
     assert len(alone) == len(paired) == 16
     assert clf.tokenizer_.decode(paired).endswith("[SEP] cooperate. [SEP]")  # the pair text is kept whole
-    states = clf._frozen_states(clf._inputs([long, (long, None)]), clf._encode([long, (long, None)]), 1)
+    inputs = clf._inputs([long, (long, None)])
+    states = clf._frozen_states(inputs, clf._encode(inputs), 1)
     assert states[0].shape[0] == states[1].shape[0] == 16 and not np.allclose(states[0], states[1])

@@ -727,22 +727,29 @@ def _small_corpus(folder: Path, n: int = 7) -> Path:
     return folder
 
 
-def _interrupt_compare(monkeypatch, *args, at_group: int = 2):
-    """Run compare in groups of 2 documents and press Ctrl-C while the ``at_group``-th group is classified."""
+def _interrupt(monkeypatch, command: str, *args, step: str, group_variable: str, at_group: int = 2):
+    """Run ``command`` in groups of 2 inputs and press Ctrl-C when runs.local's ``step`` (the
+    classification of a group) is called for the ``at_group``-th time."""
     import stancekit.runs.local
 
-    real, calls = stancekit.runs.local.classify_articles, []
+    real, calls = getattr(stancekit.runs.local, step), []
 
-    def interrupt(articles, classifier, **kwargs):
-        calls.append(len(articles))
+    def interrupt(*step_args, **kwargs):
+        calls.append(step_args)
         if len(calls) == at_group:
             raise KeyboardInterrupt
-        return real(articles, classifier, **kwargs)
+        return real(*step_args, **kwargs)
 
-    monkeypatch.setenv("STANCEKIT_DOC_GROUP", "2")
+    monkeypatch.setenv(group_variable, "2")
     with monkeypatch.context() as patch:
-        patch.setattr(stancekit.runs.local, "classify_articles", interrupt)
-        return invoke("compare", *args)
+        patch.setattr(stancekit.runs.local, step, interrupt)
+        return invoke(command, *args)
+
+
+def _interrupt_compare(monkeypatch, *args, at_group: int = 2):
+    """Run compare in groups of 2 documents and press Ctrl-C while the ``at_group``-th group is classified."""
+    return _interrupt(monkeypatch, "compare", *args, step="classify_articles", group_variable="STANCEKIT_DOC_GROUP",
+                      at_group=at_group)
 
 
 def _same_outputs(one: Path, two: Path) -> None:
@@ -858,20 +865,7 @@ def test_model_identity_is_the_checksums_of_the_model_folder(tmp_path):
 
 def _interrupt_classify(monkeypatch, *args):
     """Run classify in groups of 2 lines and press Ctrl-C in the second group."""
-    import stancekit.runs.local
-
-    real, calls = stancekit.runs.local.predict_proba, []
-
-    def interrupt(classifier, texts, **kwargs):
-        calls.append(len(texts))
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(classifier, texts, **kwargs)
-
-    monkeypatch.setenv("STANCEKIT_LINE_GROUP", "2")
-    with monkeypatch.context() as patch:
-        patch.setattr(stancekit.runs.local, "predict_proba", interrupt)
-        return invoke("classify", *args)
+    return _interrupt(monkeypatch, "classify", *args, step="predict_proba", group_variable="STANCEKIT_LINE_GROUP")
 
 
 def test_classify_resume_refuses_an_edited_input_and_continues_an_unchanged_one(tmp_path, monkeypatch):

@@ -197,10 +197,9 @@ class TransformerClassifier(ClassifierMixin):
         """Each input as (text, pair text): a tuple as given, a plain text with ``pair_with``."""
         return [(text, self.pair_with) if isinstance(text, str) else (text[0], text[1]) for text in texts]
 
-    def _encode(self, texts: Sequence) -> list[list[int]]:
-        """Token ids, the same in training and prediction: the text alone, or the text, [SEP] and its
-        pair text (only the text is truncated, so the pair text is always read whole)."""
-        inputs = self._inputs(texts)
+    def _encode(self, inputs: list[tuple[str, str | None]]) -> list[list[int]]:
+        """Token ids of ``_inputs``, the same in training and prediction: the text alone, or the text,
+        [SEP] and its pair text (only the text is truncated, so the pair text is always read whole)."""
         ids: list[list[int]] = [[] for _ in inputs]
         for paired in (False, True):
             rows = [i for i, (_, pair) in enumerate(inputs) if (pair is not None) == paired]
@@ -289,7 +288,7 @@ class TransformerClassifier(ClassifierMixin):
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         backend = resolve_backend(backend or self.backend)
         model = self._model_for(backend)
-        ids = self._encode(texts)
+        ids = self._encode(self._inputs(texts))
         order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), i))
         out = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=backend == "bf16"):
